@@ -1,0 +1,1 @@
+"""The ``corps`` command line: the only place that reads the environment and owns signals."""
