@@ -35,8 +35,8 @@ def test_settings_are_frozen_and_reject_unknown_keys() -> None:
 
 def test_sasl_password_is_secret_but_reaches_the_client_config() -> None:
     settings = CorpsSettings.from_env(
-        {"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "KAFKA_SASL_USERNAME": "u", "KAFKA_SASL_PASSWORD": "p"}
+        {"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "KAFKA_SASL_USERNAME": "u", "KAFKA_SASL_PASSWORD": "s3cr3t-pw"}
     )
     assert settings.kafka is not None
-    assert "p" not in repr(settings.kafka)
-    assert settings.kafka.client_config()["sasl.password"] == "p"
+    assert "s3cr3t-pw" not in repr(settings.kafka)
+    assert settings.kafka.client_config()["sasl.password"] == "s3cr3t-pw"
