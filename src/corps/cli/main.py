@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from corps import __version__
+from corps.cli.topology import topology
 
 __all__ = ["cli", "main"]
 
@@ -13,6 +14,9 @@ __all__ = ["cli", "main"]
 @click.version_option(__version__, prog_name="corps")
 def cli() -> None:
     """corps: event-driven choreography for AI agents on Apache Kafka."""
+
+
+cli.add_command(topology)
 
 
 def main() -> None:
