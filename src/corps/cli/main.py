@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from corps import __version__
+from corps.cli.dev import dev
 from corps.cli.topology import topology
 
 __all__ = ["cli", "main"]
@@ -16,6 +17,7 @@ def cli() -> None:
     """corps: event-driven choreography for AI agents on Apache Kafka."""
 
 
+cli.add_command(dev)
 cli.add_command(topology)
 
 
