@@ -7,6 +7,7 @@ import corps
 
 def test_root_exports_are_pinned() -> None:
     assert sorted(corps.__all__) == [
+        "Client",
         "ConfigurationError",
         "CorpsError",
         "CorpsSettings",

@@ -6,6 +6,8 @@ import click
 
 from corps import __version__
 from corps.cli.dev import dev
+from corps.cli.publish import publish
+from corps.cli.schemas import schemas
 from corps.cli.topology import topology
 
 __all__ = ["cli", "main"]
@@ -19,6 +21,8 @@ def cli() -> None:
 
 cli.add_command(dev)
 cli.add_command(topology)
+cli.add_command(schemas)
+cli.add_command(publish)
 
 
 def main() -> None:
