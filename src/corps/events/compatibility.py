@@ -97,8 +97,10 @@ def check_pair(reader: Mapping[str, Any], writer: Mapping[str, Any]) -> list[tup
     by_kind: dict[str, list[str]] = {}
     for message in sorted(result.messages):
         by_kind.setdefault(_kind_of_message(message), []).append(message)
+    # Compatible sub-results merged into an incompatible one leave a bare "/" location behind.
+    locations = sorted(result.locations - {"/"}) or ["/"]
     out = []
-    for location in sorted(result.locations):
+    for location in locations:
         kind = _kind_of_location(location, by_kind)
         messages = by_kind.get(kind) or ["incompatible"]
         message = messages.pop(0) if len(messages) > 1 else messages[0]
@@ -171,7 +173,7 @@ def _field_path(schema: avro.schema.Schema, location: str) -> str:
             elif seg.isdigit():
                 parts.append(f" (writer union branch {seg})")
             elif seg in {"name", "size", "symbols"}:
-                parts.append(f" ({seg})")
+                parts.append(f" ({seg})" if parts else f"(record {seg})")
             i += 1
     except (AttributeError, IndexError, ValueError):
         return location
