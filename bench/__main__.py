@@ -1,8 +1,9 @@
 """``python -m bench`` (what ``make bench`` runs): baselines and corps figures, same run, same broker.
 
 This is an entrypoint, so it reads the environment: with ``KAFKA_BOOTSTRAP_SERVERS`` and
-``SCHEMA_REGISTRY_URL`` set it measures that cluster; otherwise it starts the local stack (the same
-provisioner as ``corps dev up``) and stops it again at the end if it was not already running.
+``SCHEMA_REGISTRY_URL`` set it measures that cluster; otherwise it starts a local stack of its own (the
+provisioner behind ``corps dev up``, home ``.corps/bench-stack``, free ports, a fresh cluster every run)
+and stops and wipes it at the end. A ``corps dev up`` stack and the test stack are left alone.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import click
 from rich.console import Console
 
 from bench.context import SCALES, BenchContext
-from bench.facts import machine_facts, version_facts
+from bench.facts import load_average, machine_facts, version_facts
 from bench.registry import MODULES, select
 from bench.runner import build_report, render_table, run_modules, write_report
-from corps.dev import LocalStack, StackConfig, StackInfo, default_cache_dir, default_home
+from corps.dev import LocalStack, StackConfig, StackInfo, default_cache_dir
 from corps.errors import CorpsError
 from corps.settings import CorpsSettings
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO / "bench" / "results" / "latest.json"
+BENCH_HOME = REPO / ".corps" / "bench-stack"
 
 
 @contextlib.contextmanager
@@ -42,20 +45,32 @@ def _stack(settings: CorpsSettings, console: Console) -> Iterator[tuple[StackInf
         return
     if settings.kafka is not None or settings.registry is not None:
         raise click.UsageError("set both KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL, or neither")
-    stack = LocalStack(StackConfig(home=default_home(os.environ), cache_dir=default_cache_dir(os.environ)))
-    was_running = stack.status().running
-    with console.status("starting the local stack (Kafka + schema registry)"):
+    with console.status("starting the local stack (Kafka + schema registry)") as status:
+
+        def progress(description: str, done: int, total: int) -> None:
+            status.update(f"local stack: {description} ({done}/{total})")
+
+        config = StackConfig(
+            home=BENCH_HOME,
+            cache_dir=default_cache_dir(os.environ),
+            kafka_port=None,
+            controller_port=None,
+            registry_port=None,
+            search_path=os.environ.get("PATH"),
+        )
+        stack = LocalStack(config, progress=progress)
+        stack.down(purge=True)  # a stack left over by an interrupted run: start from a clean cluster
         info = stack.up()
-    console.print(
-        f"local stack: kafka {info.bootstrap_servers}, registry {info.schema_registry_url}"
-        + (" (already running)" if was_running else "")
-    )
+    console.print(f"local stack: kafka {info.bootstrap_servers}, registry {info.schema_registry_url}")
     try:
         yield info, {"bootstrap.servers": info.bootstrap_servers}
     finally:
-        if not was_running:
-            with console.status("stopping the local stack"):
-                stack.down()
+        with console.status("stopping the local stack"):
+            stack.down(purge=True)
+
+
+def _named(product: str, version: str | None, suffix: str) -> str | None:
+    return f"{product} {version} {suffix}".strip() if version else None
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,6 +107,7 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
         raise click.BadParameter(str(exc), param_hint="--only") from exc
     settings = CorpsSettings.from_env(os.environ)
     started_at = datetime.now(UTC)
+    load_at_start = load_average()
     started = time.perf_counter()
     try:
         with _stack(settings, console) as (info, client_config):
@@ -105,9 +121,12 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
                 entries, errors = run_modules(ctx, modules, console)
             finally:
                 ctx.close()
+            local = not info.external
             versions = version_facts(
-                kafka_version=info.kafka_version,
-                registry_version=info.registry_version,
+                kafka_version=_named(
+                    "Apache Kafka", info.kafka_version, "(local KRaft node)" if local else ""
+                ),
+                registry_version=_named("Apicurio Registry", info.registry_version, ""),
                 registry_url=info.schema_registry_url,
             )
     except CorpsError as exc:
@@ -117,7 +136,7 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
         entries,
         errors,
         versions=versions,
-        machine=machine_facts(),
+        machine=machine_facts(load_at_start),
         started_at=started_at,
         duration_s=time.perf_counter() - started,
         scale=scale,
@@ -125,6 +144,11 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
     write_report(report, output)
     console.print(render_table(report))
     console.print(", ".join(f"{k} {v}" for k, v in report.versions.items()))
+    machine = report.machine
+    console.print(
+        f"{machine['cores']} cores, {machine['memory_gib']} GiB, {machine['cpu_model']}; load average "
+        f"{machine['load_avg_at_start']} at start, {machine['load_avg_at_end']} at end"
+    )
     console.print(f"wrote {output}")
     if errors:
         for name, message in errors.items():

@@ -15,8 +15,8 @@ NEEDS: tuple[str, ...] = ()
 SHARED_TOPIC = "B1.topic"
 """Key under which B1 leaves its filled topic in ``BenchContext.shared`` (B2 reads it from offset 0)."""
 
-_WARMUP = 500_000
-_ROUND = 500_000
+_WARMUP = 1_000_000
+_ROUND = 1_000_000
 _ROUNDS = 5
 
 

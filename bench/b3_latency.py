@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.context import BenchContext
 from bench.relay import relay_latency
 from bench.results import Result
-from bench.wire import LATENCY_PRODUCER
+from bench.wire import CONSUMER, LATENCY_PRODUCER
 
 ID = "B3"
 TITLE = "raw one-hop latency at 1,000 msg/s (producer -> topic -> consumer process)"
@@ -29,6 +29,7 @@ def run(ctx: BenchContext) -> list[Result]:
         "duplicates": run_.duplicates,
         "source": run_.source,
         "producer": dict(LATENCY_PRODUCER),
+        "consumer": dict(CONSUMER),
         "setup": "producer in the bench process, consumer in a spawned process; send time stamped in "
         "the payload from CLOCK_MONOTONIC just before produce(); latency = receive - send",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.context import BenchContext
 from bench.relay import relay_latency, relay_throughput
 from bench.results import Result
-from bench.wire import LATENCY_PRODUCER
+from bench.wire import CONSUMER, LATENCY_PRODUCER
 
 ID = "B4"
 TITLE = "bare 3-hop relay (3 processes): flat-out throughput, latency at 1,000 msg/s"
@@ -13,7 +13,7 @@ NEEDS: tuple[str, ...] = ()
 
 HOPS = 3
 RATE = 1000.0
-_MESSAGES = 600_000
+_MESSAGES = 1_000_000
 _WARMUP_S = 3.0
 _DURATION_S = 15.0
 
@@ -37,6 +37,7 @@ def run(ctx: BenchContext) -> list[Result]:
         "duplicates": latency.duplicates,
         "source": latency.source,
         "hop_producer": dict(LATENCY_PRODUCER),
+        "hop_consumer": {**CONSUMER, "enable.auto.commit": True},
         "setup": setup,
     }
     throughput_detail = {

@@ -115,12 +115,12 @@ class BenchContext:
             time.sleep(0.1)
 
     def close(self) -> None:
-        """Delete the topics this run created (best effort: the broker may be someone else's)."""
-        if not self._created:
-            return
-        futures = self.admin.delete_topics(list(self._created), operation_timeout=30)
-        for future in futures.values():
-            # already gone or the broker is shutting down: nothing left to clean up then
-            with contextlib.suppress(KafkaException):
-                future.result(timeout=60)
-        self._created.clear()
+        """Delete the topics this run created (best effort) and release the admin client."""
+        if self._created:
+            futures = self.admin.delete_topics(list(self._created), operation_timeout=30)
+            for future in futures.values():
+                # already gone or the broker is shutting down: nothing left to clean up then
+                with contextlib.suppress(KafkaException):
+                    future.result(timeout=60)
+            self._created.clear()
+        self._admin = None  # the client is destroyed with its last reference, before the broker stops

@@ -14,7 +14,7 @@ import httpx
 
 import corps
 
-__all__ = ["machine_facts", "version_facts"]
+__all__ = ["load_average", "machine_facts", "version_facts"]
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -38,13 +38,27 @@ def _memory_gib() -> float | None:
     return round(pages * page_size / 2**30, 1)
 
 
-def machine_facts() -> dict[str, Any]:
-    """Return cores, memory, platform and CPU model of this machine."""
+def load_average() -> list[float]:
+    """Return the 1/5/15-minute load averages (empty where the platform has none)."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def machine_facts(load_at_start: list[float]) -> dict[str, Any]:
+    """Return cores, memory, platform, CPU model, and the load before and after the run.
+
+    The load averages say how busy the machine was with other work: on 2 cores, a 1-minute load well
+    above the benchmark's own processes means its figures were measured under contention.
+    """
     return {
         "cores": os.cpu_count(),
         "memory_gib": _memory_gib(),
         "platform": platform.platform(),
         "cpu_model": _cpu_model(),
+        "load_avg_at_start": load_at_start,
+        "load_avg_at_end": load_average(),
     }
 
 

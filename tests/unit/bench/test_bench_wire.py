@@ -37,4 +37,5 @@ def test_consumer_config_reads_from_the_start_without_commits() -> None:
     assert conf["group.id"] == "g-1"
     assert conf["auto.offset.reset"] == "earliest"
     assert conf["enable.auto.commit"] is False
+    assert conf["fetch.queue.backoff.ms"] == 0
     assert conf["bootstrap.servers"] == "h:1"
