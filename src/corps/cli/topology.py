@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -44,7 +45,7 @@ def _schemas_dir(option: Path | None, topology_file: Path) -> Path:
 def _print(console: Console, diagnostics: list[Diagnostic]) -> None:
     for item in diagnostics:
         style = "red" if item.severity is Severity.ERROR else "yellow"
-        console.print(f"[{style}]{item}[/{style}]", highlight=False, soft_wrap=True)
+        console.print(str(item), style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 def _load_and_check(
@@ -78,7 +79,7 @@ def validate(file: Path, schemas: Path | None) -> None:
     errors = sum(d.severity is Severity.ERROR for d in found)
     warnings = len(found) - errors
     if errors:
-        err.print(f"[red]{file}: {errors} error(s), {warnings} warning(s)[/red]")
+        err.print(f"{file}: {errors} error(s), {warnings} warning(s)", style="red", markup=False)
         raise click.exceptions.Exit(1)
     click.echo(f"{file}: valid ({warnings} warning(s))")
 
@@ -154,13 +155,15 @@ def apply(file: Path, schemas: Path | None, yes: bool, dry_run: bool, skip_schem
     from corps.events.catalog import SchemaCatalog
     from corps.events.registry import SchemaRegistry
     from corps.events.subjects import register_subject
-    from corps.topology import execute_plan, read_cluster, schema_subjects
+    from corps.topology import execute_plan, read_cluster, schema_subjects, wait_converged
 
     console, err = Console(), Console(stderr=True)
     loaded, found = _load_and_check(file, schemas, err)
     if any(d.severity is Severity.ERROR for d in found):
         _print(err, found)
-        err.print(f"[red]{file} is not valid; fix it before applying (corps topology validate {file})[/red]")
+        err.print(
+            f"{file} is not valid; fix it first (corps topology validate {file})", style="red", markup=False
+        )
         raise click.exceptions.Exit(1)
     try:
         kafka, registry = _cluster(CorpsSettings.from_env(os.environ))
@@ -170,9 +173,10 @@ def apply(file: Path, schemas: Path | None, yes: bool, dry_run: bool, skip_schem
         plan = diff_topics(wanted, read_cluster(admin, wanted))
         table = Table("change", "topic", "detail", title=f"{file} → {kafka.bootstrap_servers}")
         for change in plan.changes:
-            table.add_row(change.kind.value, change.topic, change.detail)
+            table.add_row(change.kind.value, escape(change.topic), escape(change.detail))
         for refusal in plan.refusals:
-            table.add_row("[red]refused[/red]", refusal.split(":", 1)[0], refusal.split(":", 1)[1].strip())
+            topic, _, why = refusal.partition(":")
+            table.add_row("[red]refused[/red]", escape(topic), escape(why.strip()))
         if plan.changes or plan.refusals:
             console.print(table)
         console.print(f"{len(plan.unchanged)} topic(s) already as declared")
@@ -184,6 +188,7 @@ def apply(file: Path, schemas: Path | None, yes: bool, dry_run: bool, skip_schem
         if plan.changes and not yes and not click.confirm(f"apply {len(plan.changes)} change(s)?"):
             raise click.exceptions.Exit(1)
         done = execute_plan(admin, plan)
+        wait_converged(admin, wanted)
         console.print(f"topics: {done} change(s) applied")
         if skip_schemas:
             return
@@ -197,5 +202,5 @@ def apply(file: Path, schemas: Path | None, yes: bool, dry_run: bool, skip_schem
                 progress.advance(task)
         console.print(f"schemas: {len(pairs)} subject(s), {created} version(s) newly registered")
     except CorpsError as exc:
-        err.print(f"[red]error: {exc}[/red]", highlight=False)
+        err.print(f"error: {exc}", style="red", markup=False, highlight=False)
         raise click.exceptions.Exit(1) from exc

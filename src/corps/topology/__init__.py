@@ -6,7 +6,7 @@ workflow, the topics' partitions / replication / retention and the policies that
 come from :mod:`corps.topology.naming` only.
 """
 
-from corps.topology.apply import ApplyError, execute_plan, read_cluster
+from corps.topology.apply import ApplyError, execute_plan, read_cluster, wait_converged
 from corps.topology.diagnostics import Diagnostic, Location, Severity, TopologyError, format_diagnostics
 from corps.topology.graph import TopologyGraph
 from corps.topology.loader import LoadedTopology, load_topology, parse_topology
@@ -56,4 +56,5 @@ __all__ = [
     "to_svg",
     "topic_name",
     "validate_topology",
+    "wait_converged",
 ]

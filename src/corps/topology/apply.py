@@ -7,6 +7,7 @@ answer (someone created it between diff and apply) is not an error.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import Any
@@ -20,9 +21,9 @@ from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from corps.errors import CorpsError, ServiceUnavailableError
-from corps.topology.plan import ChangeKind, CurrentTopic, TopicPlan, TopicSpec
+from corps.topology.plan import ChangeKind, CurrentTopic, TopicPlan, TopicSpec, diff_topics
 
-__all__ = ["ApplyError", "execute_plan", "read_cluster"]
+__all__ = ["ApplyError", "execute_plan", "read_cluster", "wait_converged"]
 
 _TIMEOUT = 30.0
 
@@ -121,3 +122,25 @@ def execute_plan(admin: AdminClient, plan: TopicPlan) -> int:
         ]
         _wait(admin.incremental_alter_configs(resources), "alter config of")
     return len(plan.changes)
+
+
+def wait_converged(admin: AdminClient, specs: list[TopicSpec], *, timeout_s: float = _TIMEOUT) -> None:
+    """Wait until the cluster reports every topic as ``specs`` declare it.
+
+    The broker acknowledges a change before every metadata / config read reflects it (KRaft applies it
+    through the metadata log), so ``apply`` waits here: a second ``apply`` then sees no difference.
+
+    Raises:
+        ApplyError: the cluster still differs after ``timeout_s`` (the message lists what).
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        plan = diff_topics(specs, read_cluster(admin, specs))
+        if plan.empty:
+            return
+        if time.monotonic() >= deadline:
+            pending = [f"{c.kind.value} {c.topic}" for c in plan.changes] + list(plan.refusals)
+            raise ApplyError(f"the cluster did not converge in {timeout_s:.0f}s: " + "; ".join(pending))
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)

@@ -38,10 +38,16 @@ def _pydantic_diagnostics(exc: ValidationError, source: SourceMap) -> list[Diagn
             "missing": "missing-key",
             "extra_forbidden": "unknown-key",
         }.get(kind, "invalid-value")
-        message = error["msg"]
+        message = error["msg"].removeprefix("Value error, ")
         if kind == "extra_forbidden":
-            message = "not a known key here (check the spelling; see docs/topology.md)"
-        elif kind != "missing" and "input" in error and not isinstance(error["input"], dict | list):
+            message = "not a known key here (check the spelling; the format is in topology/README.md)"
+        elif kind == "missing":
+            message = f"required key {path[-1]!r} is missing" if path else "a required key is missing"
+        elif (
+            "input" in error
+            and not isinstance(error["input"], dict | list)
+            and repr(error["input"]) not in message
+        ):
             message = f"{message} (got {error['input']!r})"
         found.append(Diagnostic(severity=Severity.ERROR, code=code, message=message, location=location))
     return found

@@ -1,0 +1,58 @@
+"""The public surface of corps.orchestrator is pinned: changing it is a deliberate act."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import corps.orchestrator
+
+
+def test_orchestrator_exports_are_pinned() -> None:
+    assert sorted(corps.orchestrator.__all__) == [
+        "COMPENSATION_TIMER",
+        "ClearDeadline",
+        "Command",
+        "CompensateWorkflow",
+        "CompensationCompletedObserved",
+        "CompensationFailedObserved",
+        "CompleteWorkflow",
+        "DeadlineTick",
+        "DomainEventObserved",
+        "FailWorkflow",
+        "IgnoreReason",
+        "Observation",
+        "RecordIgnored",
+        "ReportStepTimeout",
+        "RequestCompensation",
+        "SagaMachine",
+        "SetDeadline",
+        "StartWorkflow",
+        "Status",
+        "StepFailedObserved",
+        "Transition",
+        "WorkflowState",
+        "command_event_id",
+        "step_timer",
+    ]
+    for name in corps.orchestrator.__all__:
+        assert hasattr(corps.orchestrator, name), name
+
+
+def test_the_saga_modules_import_nothing_that_does_io() -> None:
+    allowed = {"__future__", "datetime", "enum", "typing", "uuid", "pydantic", "corps.topology"}
+    for path in Path(corps.orchestrator.__file__).parent.glob("saga*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert name in allowed or name.startswith("corps.orchestrator.saga"), (path.name, name)
+            if isinstance(node, ast.Attribute):
+                assert node.attr not in {"now", "utcnow", "today", "monotonic", "random"}, (
+                    path.name,
+                    node.attr,
+                )
