@@ -276,7 +276,6 @@ class CompensationRequested(EventModel):
                 "name": "original_payload_json",
                 "type": "string",
                 "doc": "That event's payload as a JSON object, so the handler knows what to undo.",
-                "default": "{}",
             },
         ],
     }
@@ -293,7 +292,7 @@ class CompensationRequested(EventModel):
     """ce_id of the event the step emitted, the one to undo."""
     original_event_type: str
     """ce_type of that event."""
-    original_payload_json: str = "{}"
+    original_payload_json: str
     """That event's payload as a JSON object, so the handler knows what to undo."""
 
 

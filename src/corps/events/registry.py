@@ -29,6 +29,20 @@ __all__ = ["SchemaRegistry"]
 _T = TypeVar("_T")
 
 
+def _transport_errors() -> tuple[type[Exception], ...]:
+    # confluent-kafka talks HTTP through httpx2 when it is installed, else through httpx.
+    errors: list[type[Exception]] = [httpx.TransportError]
+    try:
+        import httpx2
+    except ImportError:  # pragma: no cover - depends on the environment
+        return tuple(errors)
+    errors.append(httpx2.TransportError)
+    return tuple(errors)
+
+
+_TRANSPORT_ERRORS = _transport_errors()
+
+
 class SchemaRegistry:
     """A thin, counted, error-mapped wrapper of ``SchemaRegistryClient``.
 
@@ -136,5 +150,5 @@ class SchemaRegistry:
             if status >= 500 or status in (408, 429):
                 raise RegistryUnavailableError(detail, status=status, code=code) from exc
             raise RegistryError(detail, status=status, code=code) from exc
-        except httpx.TransportError as exc:
+        except _TRANSPORT_ERRORS as exc:
             raise RegistryUnavailableError(f"schema registry at {self.url} cannot be reached: {exc}") from exc
