@@ -164,7 +164,11 @@ def to_svg(topology: Topology) -> str:
     back = _back_edges(nodes, edges, roots)
     _layout(nodes, edges, back)
     width = max(n.x + n.width for n in nodes.values()) + _MARGIN
-    height = max(n.y + n.height for n in nodes.values()) + _MARGIN + 40 * bool(back)
+    bottom = max(n.y + n.height for n in nodes.values())
+    right: dict[int, float] = {}
+    for n in nodes.values():
+        right[n.layer] = max(right.get(n.layer, 0.0), n.x + n.width)
+    height = bottom + _MARGIN + 50 * bool(back)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}">',
@@ -176,10 +180,16 @@ def to_svg(topology: Topology) -> str:
     for index, (src_key, dst_key, kind) in enumerate(edges):
         src, dst = nodes[src_key], nodes[dst_key]
         if index in back:
-            x1, y1 = src.x + src.width / 2, src.y + src.height
+            # out of the source's right side, down the gap, under every node, up into the target
+            x1, y1 = src.x + src.width, src.y + src.height / 2
             x2, y2 = dst.x + dst.width / 2, dst.y + dst.height
-            low = max(y1, y2) + 36
-            path = f"M{x1:.1f},{y1:.1f} C{x1:.1f},{low:.1f} {x2:.1f},{low:.1f} {x2:.1f},{y2:.1f}"
+            gap = right[src.layer] + _GAP_X / 2
+            low = bottom + 24 + 10 * (index % 3)
+            path = (
+                f"M{x1:.1f},{y1:.1f} C{gap:.1f},{y1:.1f} {gap:.1f},{y1:.1f} {gap:.1f},{(y1 + low) / 2:.1f} "
+                f"C{gap:.1f},{low:.1f} {gap:.1f},{low:.1f} {x1:.1f},{low:.1f} L{x2 + 12:.1f},{low:.1f} "
+                f"C{x2:.1f},{low:.1f} {x2:.1f},{low:.1f} {x2:.1f},{y2:.1f}"
+            )
         else:
             x1, y1 = src.x + src.width, src.y + src.height / 2
             x2, y2 = dst.x, dst.y + dst.height / 2
