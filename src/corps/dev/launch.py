@@ -43,21 +43,38 @@ class Launcher:
         """The log file of ``service``."""
         return self.config.home / service / f"{service}.log"
 
+    def resolve_kafka(self) -> Path:
+        """Return the directory of the broker's jars, resolving them with Maven unless cached."""
+        cfg = self.config
+        self.report(f"resolving Kafka {cfg.kafka_version} (Maven Central, cached after the first run)", 0)
+        with file_lock(cfg.cache_dir / "dev" / ".lock"):
+            return maven.resolve_jars(
+                self.find_mvn,
+                maven.kafka_artifacts(cfg.kafka_version, cfg.slf4j_version),
+                cfg.cache_dir / "dev" / f"kafka-{cfg.kafka_version}",
+                maven_repo_local=cfg.maven_repo_local,
+                progress=lambda text: self.report(f"resolving Kafka: {text}", 0),
+            )
+
+    def resolve_registry(self) -> Path:
+        """Return the unpacked Apicurio distribution, downloading it with Maven unless cached."""
+        cfg = self.config
+        self.report(f"resolving Apicurio Registry {cfg.registry_version}", 2)
+        with file_lock(cfg.cache_dir / "dev" / ".lock"):
+            return maven.unpack_distribution(
+                self.find_mvn,
+                maven.registry_artifact(cfg.registry_version),
+                cfg.cache_dir / "dev" / f"apicurio-registry-{cfg.registry_version}",
+                maven_repo_local=cfg.maven_repo_local,
+                progress=lambda text: self.report(f"resolving Apicurio Registry: {text}", 2),
+            )
+
     def spawn_kafka(self, state: StackState) -> StackState:
         """Resolve the broker's jars, format its storage once and spawn it (see :meth:`wait_kafka`)."""
         cfg, current = self.config, state.kafka
         self.report("checking java", 0)
         java = self.find_java()
-        self.report(f"resolving Kafka {cfg.kafka_version} (Maven Central, cached after the first run)", 0)
-        artifacts = maven.kafka_artifacts(cfg.kafka_version, cfg.slf4j_version)
-        with file_lock(cfg.cache_dir / "dev" / ".lock"):
-            lib = maven.resolve_jars(
-                self.find_mvn,
-                artifacts,
-                cfg.cache_dir / "dev" / f"kafka-{cfg.kafka_version}",
-                maven_repo_local=cfg.maven_repo_local,
-                progress=lambda text: self.report(f"resolving Kafka: {text}", 0),
-            )
+        lib = self.resolve_kafka()
         avoid = {state.registry.port} if state.registry is not None else set()
         port = self._port(current.port if current else None, cfg.kafka_port, avoid)
         controller = self._port(
@@ -106,16 +123,7 @@ class Launcher:
         """Resolve and unpack Apicurio and spawn it on its file database (see :meth:`wait_registry`)."""
         cfg, current = self.config, state.registry
         java = self.find_java()
-        self.report(f"resolving Apicurio Registry {cfg.registry_version}", 2)
-        artifact = maven.registry_artifact(cfg.registry_version)
-        with file_lock(cfg.cache_dir / "dev" / ".lock"):
-            dist = maven.unpack_distribution(
-                self.find_mvn,
-                artifact,
-                cfg.cache_dir / "dev" / f"apicurio-registry-{cfg.registry_version}",
-                maven_repo_local=cfg.maven_repo_local,
-                progress=lambda text: self.report(f"resolving Apicurio Registry: {text}", 2),
-            )
+        dist = self.resolve_registry()
         try:
             runner = registry.find_runner(dist)
         except FileNotFoundError as exc:

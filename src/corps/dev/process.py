@@ -57,7 +57,8 @@ def is_running(pid: int | None, marker: str) -> bool:
             state = (proc / "stat").read_text().rsplit(")", 1)[-1].split()[0]
         except (OSError, IndexError):
             return False
-        if state in {"Z", "X"}:
+        if state in {"Z", "X"} and _task_count(proc) <= 1:
+            # A zombie leader with live threads (a JVM shutting down) is still running; a lone one is dead.
             return False
         # Right after a vfork+exec the kernel briefly shows an empty command line: still ours, starting.
         return not cmdline or marker in cmdline
@@ -68,6 +69,13 @@ def is_running(pid: int | None, marker: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _task_count(proc: Path) -> int:
+    try:
+        return sum(1 for _ in (proc / "task").iterdir())
+    except OSError:
+        return 0
 
 
 def stop(pid: int | None, marker: str, *, timeout: float, kill: bool = False) -> bool:

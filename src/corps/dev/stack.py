@@ -111,6 +111,16 @@ class LocalStack:
             self._report("stack is up", _UP_STEPS)
             return self._require_info(state)
 
+    def prepare(self) -> None:
+        """Download (or find in the cache) everything :meth:`up` needs, without starting anything.
+
+        Raises:
+            ToolMissingError: ``mvn`` is needed (cold cache) but missing.
+            ResolveError: Maven could not download the artifacts.
+        """
+        self._launcher.resolve_kafka()
+        self._launcher.resolve_registry()
+
     def down(self, *, purge: bool = False) -> list[ServiceName]:
         """Stop both services (SIGTERM, SIGKILL after ``stop_timeout_s``); keep their data unless ``purge``.
 
@@ -158,23 +168,33 @@ class LocalStack:
     # -- internals ---------------------------------------------------------------------------------
 
     def _ensure(self, services: tuple[ServiceName, ...], state: StackState) -> StackState:
-        """Spawn each of ``services`` that is not running (both at once), then wait for all to be ready."""
+        """Spawn each of ``services`` that is not running (both at once), then wait for all to be ready.
+
+        When one fails, the services spawned by this call are stopped again before the error propagates.
+        """
         launcher = self._launcher
-        if "kafka" in services and not self._running(state, "kafka"):
-            state = launcher.spawn_kafka(state)
-        if "registry" in services and not self._running(state, "registry"):
-            state = launcher.spawn_registry(state)
-        if "kafka" in services and state.kafka is not None:
-            self._report("waiting for Kafka: an admin round trip", 3)
-            launcher.wait_kafka(state.kafka)
-        if "registry" in services and state.registry is not None:
-            self._report("waiting for the schema registry (and compatibility BACKWARD)", 4)
-            version = launcher.wait_registry(state.registry)
-            if version != state.registry.version:
-                state = state.model_copy(
-                    update={"registry": state.registry.model_copy(update={"version": version})}
-                )
-                save_state(self.home, state)
+        spawned: list[tuple[ServiceName, int | None]] = []
+        try:
+            if "kafka" in services and not self._running(state, "kafka"):
+                state = launcher.spawn_kafka(state)
+                spawned.append(("kafka", state.kafka.pid if state.kafka else None))
+            if "registry" in services and not self._running(state, "registry"):
+                state = launcher.spawn_registry(state)
+                spawned.append(("registry", state.registry.pid if state.registry else None))
+            if "kafka" in services and state.kafka is not None:
+                self._report("waiting for Kafka: an admin round trip", 3)
+                launcher.wait_kafka(state.kafka)
+            if "registry" in services and state.registry is not None:
+                self._report("waiting for the schema registry (and compatibility BACKWARD)", 4)
+                version = launcher.wait_registry(state.registry)
+                if version != state.registry.version:
+                    registry_state = state.registry.model_copy(update={"version": version})
+                    state = state.model_copy(update={"registry": registry_state})
+                    save_state(self.home, state)
+        except ProvisionError:
+            for service, pid in spawned:
+                self._stop(service, pid, kill=False)
+            raise
         return state
 
     def _running(self, state: StackState, service: ServiceName) -> bool:
