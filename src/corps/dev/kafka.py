@@ -27,8 +27,15 @@ _log = logging.getLogger("corps.dev.kafka")
 
 
 def new_cluster_id() -> str:
-    """Return a fresh KRaft cluster id (a random UUID, URL-safe base64 without padding, like Kafka's)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+    """Return a fresh KRaft cluster id (a random UUID, URL-safe base64 without padding, like Kafka's).
+
+    Like Kafka's own ``Uuid.randomUuid``, never one starting with ``-``: the storage tool would read it
+    as an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def render_server_properties(*, host: str, port: int, controller_port: int, data_dir: Path) -> str:

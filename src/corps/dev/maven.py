@@ -233,7 +233,7 @@ def _run_maven(
                 log.write(line)
                 tail.append(line.rstrip("\n"))
                 if progress is not None and line.startswith("Downloaded from"):
-                    progress("downloaded " + line.split("/")[-1].split(" (")[0].strip())
+                    progress(f"downloaded {_downloaded_file(line)}")
             code = proc.wait()
     except OSError as exc:
         raise ResolveError(f"could not run {mvn}: {exc}") from exc
@@ -243,6 +243,12 @@ def _run_maven(
             f"Maven could not resolve {what} "
             f"(exit {code}; full log: {log_path}). Last lines of mvn's output:\n{output}"
         )
+
+
+def _downloaded_file(line: str) -> str:
+    """``Downloaded from central: https://…/kafka_2.13-4.4.0.jar (6 MB at 5 MB/s)`` -> the file name."""
+    url = line.split(": ", 1)[-1].split(" ", 1)[0]
+    return url.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _replace_dir(staging: Path, final: Path) -> None:

@@ -40,8 +40,9 @@ def wait_ready(
     deadline = time.monotonic() + timeout
     last_error = "no answer yet"
     while True:
-        if not is_running(pid, marker):
-            code = child.poll() if child is not None else None
+        # Our own child is asked through its handle (that keeps its exit code); others by pid.
+        code = child.poll() if child is not None else None
+        if code is not None or (child is None and not is_running(pid, marker)):
             exit_text = f"exit code {code}" if code is not None else "it exited"
             raise ServiceStartError(
                 f"{label} died during start ({exit_text}). Last {LOG_TAIL_LINES} lines of {log_path}:\n"
