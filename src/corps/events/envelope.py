@@ -42,7 +42,12 @@ _HEADERS: dict[str, str] = {
     "tracestate": "tracestate",
 }
 _KNOWN = frozenset(_HEADERS.values())
-_VALIDATED = {f: h for f, h in _HEADERS.items() if f not in ("specversion", "datacontenttype")}
+_OPTIONAL = (
+    ("causation_id", "ce_causationid"),
+    ("step", "ce_step"),
+    ("traceparent", "traceparent"),
+    ("tracestate", "tracestate"),
+)
 _REQUIRED = frozenset(
     (
         "ce_specversion",
@@ -130,20 +135,26 @@ class Envelope(BaseModel):
         Raises:
             InvalidEnvelopeError: An attribute is invalid; the message names it.
         """
+        values: dict[str, Any] = {
+            "id": event_id or new_id(),
+            "source": source,
+            "type": event_type,
+            "time": time or datetime.now(UTC),
+            "tenant": tenant,
+            "workflow_id": workflow_id or new_id(),
+        }
+        # Unset optional attributes are left out: defaults need no validation (a hot path).
+        optional = {
+            "causation_id": causation_id,
+            "step": step,
+            "traceparent": traceparent,
+            "tracestate": tracestate,
+        }
+        values.update({name: value for name, value in optional.items() if value is not None})
+        if extensions:
+            values["extensions"] = dict(extensions)
         try:
-            return cls(
-                id=event_id or new_id(),
-                source=source,
-                type=event_type,
-                time=time or datetime.now(UTC),
-                tenant=tenant,
-                workflow_id=workflow_id or new_id(),
-                causation_id=causation_id,
-                step=step,
-                traceparent=traceparent,
-                tracestate=tracestate,
-                **({"extensions": dict(extensions)} if extensions else {}),
-            )
+            return cls.__pydantic_validator__.validate_python(values)  # type: ignore[no-any-return]
         except ValidationError as exc:
             raise InvalidEnvelopeError(f"invalid envelope for {event_type}: {_summary(exc)}") from exc
 
@@ -215,15 +226,24 @@ class Envelope(BaseModel):
                 f"{raw.describe()}: content-type {by_name['content-type']!r} is not {CONTENT_TYPE}", raw
             )
         # pydantic decodes the UTF-8 bytes itself (lax mode), and reports bad UTF-8 as a bad string.
-        values: dict[str, Any] = {}
-        for field, header in _VALIDATED.items():
-            if header in by_name:
-                values[field] = by_name[header]
-        unknown = by_name.keys() - _KNOWN
-        if unknown:
-            values["extensions"] = {n[3:]: by_name[n] for n in unknown if n.startswith("ce_")}
+        values: dict[str, Any] = {
+            "id": by_name["ce_id"],
+            "source": by_name["ce_source"],
+            "type": by_name["ce_type"],
+            "time": by_name["ce_time"],
+            "tenant": by_name["ce_tenant"],
+            "workflow_id": by_name["ce_workflowid"],
+        }
+        if len(by_name) > len(_REQUIRED):
+            for field, header in _OPTIONAL:
+                value = by_name.get(header)
+                if value is not None:
+                    values[field] = value
+            unknown = by_name.keys() - _KNOWN
+            if unknown:
+                values["extensions"] = {n[3:]: by_name[n] for n in unknown if n.startswith("ce_")}
         try:
-            return cls.model_validate(values)
+            return cls.__pydantic_validator__.validate_python(values)  # type: ignore[no-any-return]
         except ValidationError as exc:
             raise EnvelopeError(
                 f"{raw.describe()}: invalid CloudEvents header(s): {_summary(exc)}", raw

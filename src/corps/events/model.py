@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, get_args
 
 import fastavro
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,8 +64,18 @@ class EventModel(BaseModel):
         """Return this model's schema, parsed once per class."""
         return _schema_ref(cls)
 
+    _flat: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # A model without nested models can hand its own field dict to fastavro (which only reads it).
+        cls._flat = not any(_holds_model(field.annotation) for field in cls.model_fields.values())
+
     def to_avro(self) -> dict[str, Any]:
-        """Return the payload as the dict fastavro writes."""
+        """Return the payload as the dict fastavro writes (treat it as read-only)."""
+        if self._flat:
+            return self.__dict__
         return self.model_dump()
 
     @classmethod
@@ -76,11 +86,17 @@ class EventModel(BaseModel):
             EventValidationError: The dict does not fit the model.
         """
         try:
-            return cls.model_validate(datum)
+            return cls.__pydantic_validator__.validate_python(datum)  # type: ignore[no-any-return]
         except ValidationError as exc:
             raise EventValidationError(
                 f"{cls.event_type}: {exc.errors(include_url=False)}", event_type=cls.event_type
             ) from exc
+
+
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in get_args(annotation))
 
 
 @cache

@@ -24,10 +24,6 @@ class _KafkaMessage(Protocol):
     def timestamp(self) -> tuple[int, int]: ...
 
 
-def _as_bytes(data: bytes | str | None) -> bytes | None:
-    return data.encode() if isinstance(data, str) else data
-
-
 @dataclass(frozen=True, slots=True)
 class RawRecord:
     """One consumed record, untouched, so it can be dead-lettered byte for byte.
@@ -54,14 +50,15 @@ class RawRecord:
     def from_message(cls, message: _KafkaMessage) -> RawRecord:
         """Wrap a message returned by ``confluent_kafka.Consumer.poll``/``consume``."""
         ts_type, ts = message.timestamp()
+        key, value = message.key(), message.value()
         return cls(
-            topic=message.topic() or "",
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            key=_as_bytes(message.key()),
-            value=_as_bytes(message.value()),
-            headers=message.headers() or (),
-            timestamp_ms=ts if ts_type else None,
+            message.topic() or "",
+            message.partition() or 0,
+            message.offset() or 0,
+            key.encode() if isinstance(key, str) else key,
+            value.encode() if isinstance(value, str) else value,
+            message.headers() or (),
+            ts if ts_type else None,
         )
 
     def header(self, name: str) -> bytes | None:

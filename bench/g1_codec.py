@@ -1,0 +1,252 @@
+"""G1: produce and consume through corps' codec and CloudEvents envelope, beside raw bytes (B1, B2).
+
+The corps side does per record what every corps producer and consumer does: build an envelope
+(``Envelope.new``: fresh id, time, validation), encode the typed payload (``EventCodec.encode``: Avro
+body in the Confluent wire format, CloudEvents headers, key = workflow id) and ``produce`` it with the
+same producer preset as B1; then read the topic back like B2 and decode every record into the typed
+model (``RawRecord.from_message`` + ``EventCodec.decode``: headers validated, Avro read with the
+reader's schema, model built). The payload is a ``demo.support.TicketOpened`` whose value is
+:data:`~bench.wire.VALUE_BYTES` long, like B1's. Registry calls are counted after the warm-up (goal 0).
+A per-step profile (microseconds per record, in process, no broker) explains the ratios.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+
+from bench.context import BenchContext
+from bench.results import Result
+from bench.wire import (
+    CONSUMER,
+    THROUGHPUT_PRODUCER,
+    VALUE_BYTES,
+    DeliveryErrors,
+    consumer_config,
+    new_producer,
+    workflow_key,
+)
+from corps.events import Envelope, EventCodec, RawRecord, SchemaRegistry
+from corps.events.demo import Customer, TicketOpened
+from corps.settings import RegistrySettings
+
+ID = "G1"
+TITLE = "corps codec + envelope: produce and consume throughput vs raw bytes (B1, B2)"
+NEEDS: tuple[str, ...] = ("B1", "B2")
+
+_WARMUP = 100_000
+_ROUND = 200_000
+_ROUNDS = 3
+_PASSES = 3
+_BATCH = 1000
+_PROFILE = 20_000
+_SOURCE = "corps://bench/g1"
+
+
+def _payload(codec: EventCodec, topic: str) -> TicketOpened:
+    """A TicketOpened whose encoded value (wire header + Avro body) is exactly VALUE_BYTES long."""
+
+    def make(body: int) -> TicketOpened:
+        return TicketOpened(
+            ticket_id="T-000123",
+            customer=Customer(customer_id="C-42", name="Ann Example", email="ann@example.com"),
+            subject="Refund for order 1234",
+            body="x" * body,
+            refund_amount_cents=1250,
+            tags=("billing",),
+        )
+
+    probe = make(0)
+    size = len(codec.encode(topic, probe, Envelope.new(TicketOpened.event_type, tenant="acme")).value)
+    body = VALUE_BYTES - size
+    # A string's length prefix is a zig-zag varint: 1 byte up to 63 characters, 2 bytes up to 8191.
+    payload = make(body - 1 if body > 63 else body)
+    value = codec.encode(topic, payload, Envelope.new(TicketOpened.event_type, tenant="acme")).value
+    assert len(value) == VALUE_BYTES, len(value)
+    return payload
+
+
+def _publish(
+    producer: Producer,
+    errors: DeliveryErrors,
+    codec: EventCodec,
+    topic: str,
+    payload: TicketOpened,
+    count: int,
+) -> float:
+    """Envelope + encode + produce ``count`` records as fast as possible; seconds until all are acked."""
+    produce, poll, encode, new = producer.produce, producer.poll, codec.encode, Envelope.new
+    event_type = TicketOpened.event_type
+    keys = [workflow_key(i).decode() for i in range(1024)]
+    failed_before = errors.count
+    started = time.perf_counter()
+    for seq in range(count):
+        record = encode(
+            topic, payload, new(event_type, tenant="acme", workflow_id=keys[seq & 1023], source=_SOURCE)
+        )
+        while True:
+            try:
+                produce(topic, record.value, record.key, headers=record.headers)
+                break
+            except BufferError:
+                poll(0.005)
+        if seq & 0x3FF == 0:
+            poll(0)
+    remaining = producer.flush(120)
+    elapsed = time.perf_counter() - started
+    if remaining or errors.count > failed_before:
+        raise RuntimeError(
+            f"{topic}: {remaining} unflushed, {errors.count - failed_before} failed ({errors.first})"
+        )
+    return elapsed
+
+
+def _consume_pass(ctx: BenchContext, codec: EventCodec, topic: str, count: int) -> float:
+    """Read and decode ``count`` records with a fresh consumer; msgs/s after the first batch (as B2)."""
+    consumer = Consumer(consumer_config(ctx.client_config, ctx.unique_name("g1")))
+    decode, wrap = codec.decode, RawRecord.from_message
+    try:
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(ctx.partitions)])
+        remaining = count
+        first_at = 0.0
+        after_first = 0
+        deadline = time.perf_counter() + 600
+        while remaining > 0:
+            messages = consumer.consume(min(remaining, _BATCH), 1.0)
+            for message in messages:
+                if message.error() is None:
+                    decode(wrap(message), TicketOpened)
+                    remaining -= 1
+            if messages and not first_at:
+                first_at = time.perf_counter()
+                after_first = remaining
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{topic}: {remaining} records not decoded after 600 s")
+        finished = time.perf_counter()
+    finally:
+        consumer.close()
+    return after_first / (finished - first_at)
+
+
+def _per_record_us(step: Callable[[], Any], count: int = _PROFILE) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(count):
+            step()
+        best = min(best, (time.perf_counter() - started) / count * 1e6)
+    return round(best, 2)
+
+
+def _profile(codec: EventCodec, topic: str, payload: TicketOpened) -> dict[str, float]:
+    """Microseconds per record of each corps step, in process (best of 3 runs of 20,000)."""
+    event_type = TicketOpened.event_type
+    envelope = Envelope.new(event_type, tenant="acme", workflow_id="wf-1", source=_SOURCE)
+    record = codec.encode(topic, payload, envelope)
+    raw = RawRecord(topic, 0, 0, record.key, record.value, record.headers)
+    return {
+        "envelope_new": _per_record_us(lambda: Envelope.new(event_type, tenant="acme", workflow_id="wf-1")),
+        "payload_to_avro": _per_record_us(payload.to_avro),
+        "encode (avro + headers)": _per_record_us(lambda: codec.encode(topic, payload, envelope)),
+        "envelope_from_headers": _per_record_us(lambda: Envelope.from_headers(raw.headers, raw)),
+        "decode (headers + avro + model)": _per_record_us(lambda: codec.decode(raw, TicketOpened)),
+    }
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    """Publish like B1 and consume like B2, through corps; report both rates and registry calls."""
+    registry = SchemaRegistry(RegistrySettings(url=ctx.registry_url))
+    try:
+        topic = ctx.create_topic("g1")
+        registry.register(f"{topic}-value", TicketOpened.schema_ref().canonical)
+        writer = EventCodec(registry)
+        payload = _payload(writer, topic)
+        producer, errors = new_producer(ctx.client_config, THROUGHPUT_PRODUCER)
+        warmup, per_round = ctx.scale.count(_WARMUP), ctx.scale.count(_ROUND)
+        _publish(producer, errors, writer, topic, payload, warmup)
+        calls = writer.registry_calls
+        rates = [
+            per_round / _publish(producer, errors, writer, topic, payload, per_round) for _ in range(_ROUNDS)
+        ]
+        produce_calls = writer.registry_calls - calls
+        total = warmup + per_round * _ROUNDS
+
+        reader = EventCodec(registry)  # fresh: fetches the writer schema by id during the warm-up pass
+        _consume_pass(ctx, reader, topic, total)
+        calls = reader.registry_calls
+        passes = [_consume_pass(ctx, reader, topic, total) for _ in range(_PASSES)]
+        consume_calls = reader.registry_calls - calls
+        profile = _profile(writer, topic, payload)
+    finally:
+        registry.close()
+    measured = per_round * _ROUNDS + total * _PASSES
+    common = {
+        "payload": "demo.support.TicketOpened",
+        "value_bytes": VALUE_BYTES,
+        "partitions": ctx.partitions,
+        "key": "workflow id (1,024 distinct)",
+        "profile_us_per_record": profile,
+    }
+    return [
+        Result(
+            id="G1.produce_msgs_per_s",
+            label="corps produce (envelope + Avro encode)",
+            value=round(statistics.median(rates)),
+            unit="msgs/s",
+            baseline_id="B1.msgs_per_s",
+            goal_ratio=0.70,
+            detail={
+                **common,
+                "producer": dict(THROUGHPUT_PRODUCER),
+                "round_messages": per_round,
+                "round_msgs_per_s": [round(r) for r in rates],
+                "warmup_messages": warmup,
+                "statistic": f"median of {_ROUNDS} rounds, each ends with flush() (all acked)",
+            },
+        ),
+        Result(
+            id="G1.consume_msgs_per_s",
+            label="corps consume (headers + Avro decode + model)",
+            value=round(statistics.median(passes)),
+            unit="msgs/s",
+            baseline_id="B2.msgs_per_s",
+            goal_ratio=0.70,
+            detail={
+                **common,
+                "consumer": dict(CONSUMER),
+                "messages_per_pass": total,
+                "pass_msgs_per_s": [round(r) for r in passes],
+                "statistic": f"median of {_PASSES} passes after one warm-up pass",
+            },
+        ),
+        Result(
+            id="G1.registry_calls_per_msg",
+            label="registry HTTP calls per message after warm-up (goal 0)",
+            value=(produce_calls + consume_calls) / measured,
+            unit="calls/msg",
+            detail={
+                "produce_calls": produce_calls,
+                "consume_calls": consume_calls,
+                "messages": measured,
+                "counted": "every call into the registry client (an upper bound of HTTP requests)",
+            },
+        ),
+        Result(
+            id="G1.encode_us",
+            label="envelope + encode per record (in process)",
+            value=round(profile["envelope_new"] + profile["encode (avro + headers)"], 2),
+            unit="us",
+            detail=profile,
+        ),
+        Result(
+            id="G1.decode_us",
+            label="decode per record (in process)",
+            value=profile["decode (headers + avro + model)"],
+            unit="us",
+            detail=profile,
+        ),
+    ]
