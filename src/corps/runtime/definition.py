@@ -15,9 +15,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
 
-from pydantic import BaseModel
-
 from corps.errors import ConfigurationError
+from corps.events import EventModel
 from corps.runtime.retry import RetryPolicy
 
 __all__ = ["Agent", "HandlerDefinition", "compensation", "definition_of", "handler"]
@@ -31,17 +30,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 def _is_event_model(tp: object) -> bool:
     return (
         isinstance(tp, type)
-        and issubclass(tp, BaseModel)
+        and issubclass(tp, EventModel)
         and isinstance(getattr(tp, "event_type", None), str)
     )
-
-
-def event_type_name(model: type[BaseModel]) -> str:
-    """Return the event type (Avro full name) an event model class carries."""
-    name = getattr(model, "event_type", None)
-    if not isinstance(name, str):
-        raise ConfigurationError(f"{model!r} is not an event model (no event_type)")
-    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +53,18 @@ class HandlerDefinition:
     fn: Callable[..., Any]
     name: str
     kind: HandlerKind
-    event_model: type[BaseModel]
+    event_model: type[EventModel]
     is_async: bool
-    returns: tuple[type[BaseModel], ...]
+    returns: tuple[type[EventModel], ...]
     timeout: float | None
     retry: RetryPolicy | None
 
     @property
     def event_type(self) -> str:
         """The event type this handler consumes."""
-        return event_type_name(self.event_model)
+        return self.event_model.event_type
 
-    async def invoke(self, event: BaseModel) -> object:
+    async def invoke(self, event: EventModel) -> object:
         """Call the handler with ``event`` and return what it returned (awaiting it when async)."""
         result = self.fn(event)
         if self.is_async:
@@ -81,10 +72,10 @@ class HandlerDefinition:
         return result
 
 
-def _models_in(annotation: object) -> list[type[BaseModel]]:
+def _models_in(annotation: object) -> list[type[EventModel]]:
     if _is_event_model(annotation):
-        return [typing.cast(type[BaseModel], annotation)]
-    found: list[type[BaseModel]] = []
+        return [typing.cast(type[EventModel], annotation)]
+    found: list[type[EventModel]] = []
     for arg in typing.get_args(annotation):
         found.extend(_models_in(arg))
     return found
@@ -116,7 +107,7 @@ def _define(
         fn=fn,
         name=where,
         kind=kind,
-        event_model=typing.cast(type[BaseModel], model),
+        event_model=typing.cast(type[EventModel], model),
         is_async=inspect.iscoroutinefunction(fn),
         returns=returns,
         timeout=timeout,
@@ -201,7 +192,7 @@ class Agent:
     version: str
     handlers: Sequence[Callable[..., Any]]
     compensations: Sequence[Callable[..., Any]] = ()
-    produces: Sequence[type[BaseModel]] = ()
+    produces: Sequence[type[EventModel]] = ()
     capabilities: Sequence[str] = ()
     description: str = ""
     definitions: dict[str, HandlerDefinition] = field(init=False, repr=False, compare=False)
@@ -238,11 +229,11 @@ class Agent:
         object.__setattr__(self, "definitions", definitions)
 
     @property
-    def consumes(self) -> tuple[type[BaseModel], ...]:
+    def consumes(self) -> tuple[type[EventModel], ...]:
         """Event model classes the agent consumes."""
         return tuple(d.event_model for d in self.definitions.values())
 
     @property
     def produced_types(self) -> frozenset[str]:
         """Event types the agent may emit."""
-        return frozenset(event_type_name(m) for m in self.produces)
+        return frozenset(m.event_type for m in self.produces)

@@ -26,34 +26,37 @@ _MAX_DETAIL = 2000
 
 
 class DeadLetterReason(StrEnum):
-    """Why a record was dead-lettered (the value of the ``corps_dlq_reason`` header)."""
+    """Why a record was dead-lettered (the value of the ``corps_dlq_reason`` header).
 
-    BAD_MAGIC_BYTE = "bad_magic_byte"
-    UNKNOWN_SCHEMA_ID = "unknown_schema_id"
-    TRUNCATED = "truncated"
-    WRONG_SCHEMA = "wrong_schema"
-    INVALID_ENVELOPE = "invalid_envelope"
-    RECORD_TOO_LARGE = "record_too_large"
-    UNKNOWN_EVENT_TYPE = "unknown_event_type"
-    BAD_RETRY_HEADERS = "bad_retry_headers"
-    UNDECODABLE = "undecodable"
-    OUTPUT_REJECTED = "output_rejected"
+    The decode reasons are the ``reason`` codes of :class:`corps.events.errors.RecordError` leaves.
+    """
+
+    UNKNOWN_MAGIC_BYTE = "unknown-magic-byte"
+    UNKNOWN_SCHEMA_ID = "unknown-schema-id"
+    TRUNCATED_BODY = "truncated-body"
+    MALFORMED_BODY = "malformed-body"
+    INCOMPATIBLE_SCHEMA = "incompatible-schema"
+    DECODE_ERROR = "decode-error"
+    BAD_ENVELOPE = "bad-envelope"
+    UNEXPECTED_EVENT_TYPE = "unexpected-event-type"
+    RECORD_TOO_LARGE = "record-too-large"
+    BAD_RETRY_HEADERS = "bad-retry-headers"
 
 
-Headers = Sequence[tuple[str, bytes]]
+Headers = Sequence[tuple[str, bytes | None]]
 
 
 def dead_letter_headers(
     original: Headers,
     *,
-    reason: DeadLetterReason,
+    reason: DeadLetterReason | str,
     detail: str,
     agent: str,
     topic: str,
     partition: int,
     offset: int,
     time_ms: int,
-) -> list[tuple[str, bytes]]:
+) -> list[tuple[str, bytes | None]]:
     """Return the headers of a dead letter: the original headers followed by the ``corps_dlq_*`` ones.
 
     Args:
@@ -68,7 +71,7 @@ def dead_letter_headers(
     """
     return [
         *strip_dead_letter_headers(original),
-        (H_REASON, reason.value.encode()),
+        (H_REASON, str(reason).encode()),
         (H_DETAIL, detail.encode(errors="replace")[:_MAX_DETAIL]),
         (H_AGENT, agent.encode()),
         (H_TOPIC, topic.encode()),
@@ -78,7 +81,7 @@ def dead_letter_headers(
     ]
 
 
-def strip_dead_letter_headers(headers: Headers) -> list[tuple[str, bytes]]:
+def strip_dead_letter_headers(headers: Headers) -> list[tuple[str, bytes | None]]:
     """Return ``headers`` without any ``corps_dlq_*`` header (what a replay re-publishes)."""
     return [(k, v) for k, v in headers if not k.startswith(PREFIX)]
 
@@ -115,10 +118,10 @@ class DeadLetter:
     time_ms: int
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
+    headers: tuple[tuple[str, bytes | None], ...]
 
     @property
-    def original_headers(self) -> list[tuple[str, bytes]]:
+    def original_headers(self) -> list[tuple[str, bytes | None]]:
         """The record's headers as they were before it was dead-lettered."""
         return strip_dead_letter_headers(self.headers)
 
@@ -134,7 +137,7 @@ class DeadLetter:
         headers: Headers,
     ) -> DeadLetter:
         """Parse a record of a dead-letter topic; missing corps headers read as empty / -1."""
-        found = {k: v for k, v in headers if k.startswith(PREFIX)}
+        found = {k: v or b"" for k, v in headers if k.startswith(PREFIX)}
 
         def text(name: str) -> str:
             return found.get(name, b"").decode(errors="replace")

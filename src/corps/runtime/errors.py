@@ -2,7 +2,7 @@
 
 A handler signals failure by raising. The runtime classifies what it raised with :func:`classify`:
 a :class:`HandlerError` says itself whether it may be retried (and, optionally, after how long); any
-other exception counts as :attr:`ErrorCode.INTERNAL`, retried like a transient failure, because a
+other exception counts as :attr:`ErrorCode.UNKNOWN`, retried like a transient failure, because a
 crash in user code is more often a flaky dependency than a permanent fact.
 """
 
@@ -28,15 +28,19 @@ __all__ = [
 
 
 class ErrorCode(StrEnum):
-    """The standard failure codes; the value travels in StepFailed events and DLQ headers."""
+    """The standard failure codes: the symbols of the ``corps.lifecycle.ErrorCode`` Avro enum.
 
-    RETRYABLE = "retryable"
-    NON_RETRYABLE = "non_retryable"
-    INVALID_INPUT = "invalid_input"
-    DEPENDENCY_UNAVAILABLE = "dependency_unavailable"
-    TIMEOUT = "timeout"
-    POLICY = "policy"
-    INTERNAL = "internal"
+    The value travels in StepFailed / CompensationFailed events. ``UNKNOWN`` is what an unexpected
+    exception (a bug, an unclassified library error) becomes.
+    """
+
+    RETRYABLE = "RETRYABLE"
+    NON_RETRYABLE = "NON_RETRYABLE"
+    INVALID_INPUT = "INVALID_INPUT"
+    DEPENDENCY_UNAVAILABLE = "DEPENDENCY_UNAVAILABLE"
+    TIMEOUT = "TIMEOUT"
+    POLICY = "POLICY"
+    UNKNOWN = "UNKNOWN"
 
 
 class HandlerError(CorpsError):
@@ -126,11 +130,11 @@ def classify(exc: BaseException) -> Failure:
 
     Returns:
         The failure: the error's own code and retry semantics for a :class:`HandlerError`, otherwise
-        :attr:`ErrorCode.INTERNAL`, retriable.
+        :attr:`ErrorCode.UNKNOWN`, retriable.
     """
     message = f"{type(exc).__name__}: {exc}"[:_MAX_MESSAGE]
     if isinstance(exc, HandlerError):
         return Failure(exc.code, exc.retriable, message, exc.retry_after)
     if isinstance(exc, TimeoutError):
         return Failure(ErrorCode.TIMEOUT, True, message)
-    return Failure(ErrorCode.INTERNAL, True, message)
+    return Failure(ErrorCode.UNKNOWN, True, message)

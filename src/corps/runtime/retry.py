@@ -10,6 +10,7 @@ until it is. The input partitions keep flowing meanwhile; only the retried event
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -138,6 +139,8 @@ class RetryHeaders:
             raise RetryHeaderError(f"bad retry headers: {exc!r}") from exc
 
 
-def strip_retry_headers(headers: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+def strip_retry_headers(
+    headers: Sequence[tuple[str, bytes | None]],
+) -> list[tuple[str, bytes | None]]:
     """Return ``headers`` without the corps retry headers (so they never accumulate)."""
     return [(k, v) for k, v in headers if k not in RETRY_HEADER_NAMES]

@@ -6,28 +6,26 @@ import asyncio
 from typing import ClassVar
 
 import pytest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from corps.errors import ConfigurationError
+from corps.events import EventModel
 from corps.runtime import Agent, RetryPolicy, compensation, handler
 from corps.runtime.definition import definition_of
 
 
-class Opened(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Opened(EventModel):
     event_type: ClassVar[str] = "test.Opened"
     ticket: str
 
 
-class Triaged(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Triaged(EventModel):
     event_type: ClassVar[str] = "test.Triaged"
     ticket: str
     queue: str
 
 
-class Undo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Undo(EventModel):
     event_type: ClassVar[str] = "test.Undo"
     ticket: str
 

@@ -8,7 +8,7 @@ from corps.runtime.dlq import DeadLetter, DeadLetterReason, dead_letter_headers,
 def _letter_headers() -> list[tuple[str, bytes]]:
     return dead_letter_headers(
         [("ce_id", b"abc"), ("x-bin", b"\x00\xff")],
-        reason=DeadLetterReason.BAD_MAGIC_BYTE,
+        reason=DeadLetterReason.UNKNOWN_MAGIC_BYTE,
         detail="first byte 0x7b, expected 0x00",
         agent="triage",
         topic="in",
@@ -21,7 +21,7 @@ def _letter_headers() -> list[tuple[str, bytes]]:
 def test_original_headers_come_first_unchanged() -> None:
     headers = _letter_headers()
     assert headers[:2] == [("ce_id", b"abc"), ("x-bin", b"\x00\xff")]
-    assert dict(headers)["corps_dlq_reason"] == b"bad_magic_byte"
+    assert dict(headers)["corps_dlq_reason"] == b"unknown-magic-byte"
 
 
 def test_parse_back() -> None:
@@ -29,7 +29,7 @@ def test_parse_back() -> None:
         topic="triage.dlq", partition=0, offset=9, key=b"wf-1", value=b"{not avro", headers=_letter_headers()
     )
     assert (letter.reason, letter.agent, letter.topic, letter.partition, letter.offset, letter.time_ms) == (
-        "bad_magic_byte",
+        "unknown-magic-byte",
         "triage",
         "in",
         3,
@@ -43,7 +43,7 @@ def test_parse_back() -> None:
 def test_dead_lettering_twice_does_not_stack_headers() -> None:
     again = dead_letter_headers(
         _letter_headers(),
-        reason=DeadLetterReason.TRUNCATED,
+        reason=DeadLetterReason.TRUNCATED_BODY,
         detail="d",
         agent="a",
         topic="t",
@@ -52,7 +52,7 @@ def test_dead_lettering_twice_does_not_stack_headers() -> None:
         time_ms=0,
     )
     assert [k for k, _ in again].count("corps_dlq_reason") == 1
-    assert dict(again)["corps_dlq_reason"] == b"truncated"
+    assert dict(again)["corps_dlq_reason"] == b"truncated-body"
 
 
 def test_missing_or_garbled_dlq_headers_read_as_unknown() -> None:

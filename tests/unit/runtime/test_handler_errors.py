@@ -27,7 +27,7 @@ from corps.runtime.errors import classify
         (InvalidInputError("bad amount"), ErrorCode.INVALID_INPUT, False),
         (PolicyViolationError("forbidden"), ErrorCode.POLICY, False),
         (TimeoutError("asyncio"), ErrorCode.TIMEOUT, True),
-        (ZeroDivisionError("bug"), ErrorCode.INTERNAL, True),
+        (ZeroDivisionError("bug"), ErrorCode.UNKNOWN, True),
     ],
 )
 def test_classify_gives_code_and_retry_semantics(
@@ -56,4 +56,4 @@ def test_message_is_truncated() -> None:
 
 
 def test_default_message_is_the_code() -> None:
-    assert str(PolicyViolationError()) == "policy"
+    assert str(PolicyViolationError()) == "POLICY"

@@ -1,0 +1,111 @@
+"""Prometheus metrics of one agent process, in a registry of its own (never the global one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+__all__ = ["AgentMetrics"]
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class AgentMetrics:
+    """Counters, histograms and gauges of an agent; label children are cached for the hot path.
+
+    Args:
+        agent: Agent name (the ``agent`` label of every series).
+        registry: Where the series live (a fresh one by default).
+    """
+
+    def __init__(self, agent: str, registry: CollectorRegistry | None = None) -> None:
+        self.agent = agent
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self._in = Counter("corps_events_in", "Events consumed", ["agent", "event_type"], registry=r)
+        self._out = Counter("corps_events_out", "Events produced", ["agent", "event_type"], registry=r)
+        self._ignored = Counter(
+            "corps_events_ignored", "Records skipped (not for this agent)", ["agent"], registry=r
+        )
+        self._latency = Histogram(
+            "corps_handler_seconds",
+            "Handler latency",
+            ["agent", "event_type"],
+            registry=r,
+            buckets=_LATENCY_BUCKETS,
+        )
+        self._retries = Counter(
+            "corps_retries", "Retries scheduled", ["agent", "event_type", "code"], registry=r
+        )
+        self._dead = Counter("corps_dead_letters", "Records dead-lettered", ["agent", "reason"], registry=r)
+        self._failed = Counter(
+            "corps_steps_failed", "StepFailed/CompensationFailed emitted", ["agent", "code"], registry=r
+        )
+        self._batches = Histogram(
+            "corps_batch_seconds", "Time to handle and commit one batch", ["agent", "delivery"], registry=r
+        )
+        self._lag = Gauge(
+            "corps_consumer_lag",
+            "Records behind the end of the partition",
+            ["agent", "topic", "partition"],
+            registry=r,
+        )
+        self._children: dict[tuple[str, ...], Any] = {}
+        self._server: Any = None
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (metric._name, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(self.agent, *labels)
+        return child
+
+    def event_in(self, event_type: str) -> None:
+        """Count one consumed event."""
+        self._child(self._in, event_type).inc()
+
+    def event_out(self, event_type: str, n: int = 1) -> None:
+        """Count produced events."""
+        self._child(self._out, event_type).inc(n)
+
+    def ignored(self) -> None:
+        """Count one skipped record."""
+        self._child(self._ignored).inc()
+
+    def handler_latency(self, event_type: str, seconds: float) -> None:
+        """Observe one handler call's duration."""
+        self._child(self._latency, event_type).observe(seconds)
+
+    def retry(self, event_type: str, code: str) -> None:
+        """Count one scheduled retry."""
+        self._child(self._retries, event_type, code).inc()
+
+    def dead_letter(self, reason: str) -> None:
+        """Count one dead letter."""
+        self._child(self._dead, reason).inc()
+
+    def step_failed(self, code: str) -> None:
+        """Count one StepFailed / CompensationFailed."""
+        self._child(self._failed, code).inc()
+
+    def batch(self, delivery: str, seconds: float) -> None:
+        """Observe one batch's duration."""
+        self._child(self._batches, delivery).observe(seconds)
+
+    def lag(self, topic: str, partition: int, records: int) -> None:
+        """Set the consumer lag of one partition."""
+        self._child(self._lag, topic, str(partition)).set(records)
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> int:
+        """Start the HTTP endpoint (``/metrics``); return the port it listens on."""
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        self._server = server
+        return int(server.server_address[1])
+
+    def close(self) -> None:
+        """Stop the HTTP endpoint, if any."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

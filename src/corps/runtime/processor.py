@@ -1,0 +1,370 @@
+"""Turn one consumed record into the records to produce: outputs, a retry, a StepFailed or a dead letter.
+
+This is the engine-independent heart of the runtime. It never talks to Kafka: the engine hands it a
+:class:`~corps.events.RawRecord` and produces what :meth:`Processor.process` returns (in the same
+transaction as the input offset when delivery is exactly-once). Poison records become dead letters;
+handler failures become retries or lifecycle failure events; nothing here crashes on bad input.
+Registry errors propagate: a registry outage is not the record's fault (the engine retries the batch),
+and a missing output schema is a deployment error that must stop the agent loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from corps.events import Envelope, EventCodec, EventModel, RawRecord
+from corps.events.errors import EventValidationError, InvalidEnvelopeError, RecordError, RegistryError
+from corps.events.lifecycle import (
+    CompensationCompleted,
+    CompensationFailed,
+    CompensationRequested,
+    StepFailed,
+)
+from corps.runtime.context import _CURRENT, EventContext
+from corps.runtime.definition import Agent, HandlerDefinition
+from corps.runtime.dlq import DeadLetterReason, dead_letter_headers
+from corps.runtime.errors import Failure, NonRetryableError, classify
+from corps.runtime.metrics import AgentMetrics
+from corps.runtime.retry import RetryHeaderError, RetryHeaders, retry_topic, strip_retry_headers
+from corps.runtime.settings import AgentSettings
+from corps.runtime.tracing import Tracing
+
+__all__ = ["Out", "Outcome", "Processor", "Status"]
+
+_NS = uuid.UUID("6f0c6d2e-5b1e-4c61-9a57-2f6c0c6b7a11")
+Header = tuple[str, bytes | None]
+
+
+class Status(StrEnum):
+    """What became of a record."""
+
+    HANDLED = "handled"
+    IGNORED = "ignored"
+    RETRY = "retry"
+    FAILED = "failed"
+    DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """One record to produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: list[Header]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The result of processing one record: its status and the records to produce, in order."""
+
+    status: Status
+    records: list[Out] = field(default_factory=list)
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Cause:
+    """What every record emitted for one input shares."""
+
+    envelope: Envelope
+    step: str
+    time: datetime
+    traceparent: str | None
+    tracestate: str | None
+
+
+def output_id(cause_id: str, agent: str, n: int | str) -> str:
+    """Deterministic id of the ``n``-th event ``agent`` emits for input ``cause_id``."""
+    return str(uuid.uuid5(_NS, f"{cause_id}/{agent}/{n}"))
+
+
+class Processor:
+    """Decodes, dispatches to the agent's handler, encodes the result; one record at a time.
+
+    Args:
+        agent: The agent definition.
+        settings: The process settings (routing, retry, timeouts).
+        codec: The event codec (its subject strategy must be ``settings.routing.subject``).
+        tracing: Span factory.
+        metrics: Metrics sink.
+        clock: Wall clock in seconds (injected for tests).
+        rng: Randomness for backoff jitter (injected for tests).
+    """
+
+    def __init__(
+        self,
+        agent: Agent,
+        settings: AgentSettings,
+        codec: EventCodec,
+        *,
+        tracing: Tracing,
+        metrics: AgentMetrics,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.agent = agent
+        self.settings = settings
+        self.codec = codec
+        self.tracing = tracing
+        self.metrics = metrics
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._defs = agent.definitions
+        self._produced = agent.produced_types
+        routing = settings.routing
+        self._multi = routing.multi_type_topics
+        self.tiers = max(
+            [settings.retry.tiers, *((d.retry.tiers if d.retry else 0) for d in self._defs.values())]
+        )
+        tpl = settings.topics.retry_template
+        self.retry_topics = {retry_topic(tpl, agent.name, t): t for t in range(1, self.tiers + 1)}
+        self.dead_letter_topic = settings.topics.dead_letter_template.format(agent=agent.name)
+        self.input_topics = sorted({routing.input_topic(t) for t in self._defs})
+
+    # -- retry topics -------------------------------------------------------------------------------------
+
+    def due_ms(self, raw: RawRecord) -> int | None:
+        """When a retry-topic record may be handled (epoch ms); ``None`` for input records or bad headers."""
+        if raw.topic not in self.retry_topics:
+            return None
+        for name, value in raw.headers:
+            if name == "corps_retry_due_ms" and value is not None:
+                try:
+                    return int(value)
+                except ValueError:
+                    return None
+        return None
+
+    # -- the record path ----------------------------------------------------------------------------------
+
+    async def process(self, raw: RawRecord) -> Outcome:
+        """Process one record and return what to produce.
+
+        Raises:
+            RegistryError: The registry is unreachable or an output schema is not registered.
+        """
+        attempt = 1
+        view = raw
+        if raw.topic in self.retry_topics:
+            try:
+                rh = RetryHeaders.from_headers({k: v or b"" for k, v in raw.headers})
+            except RetryHeaderError as exc:
+                return self._dead_letter(raw, DeadLetterReason.BAD_RETRY_HEADERS, str(exc))
+            attempt = rh.attempt
+            headers = strip_retry_headers(raw.headers)
+            view = RawRecord(
+                rh.origin, raw.partition, raw.offset, raw.key, raw.value, headers, raw.timestamp_ms
+            )
+        size = len(raw.value or b"") + len(raw.key or b"")
+        if size > self.settings.max_record_bytes:
+            detail = f"{size} bytes exceed max_record_bytes {self.settings.max_record_bytes}"
+            return self._dead_letter(raw, DeadLetterReason.RECORD_TOO_LARGE, detail)
+        ce_type = view.header("ce_type")
+        definition = self._defs.get(ce_type.decode(errors="replace")) if ce_type else None
+        if definition is None:
+            if ce_type is not None and view.topic in self._multi:
+                self.metrics.ignored()
+                return Outcome(Status.IGNORED)
+            what = "no ce_type header" if ce_type is None else f"no handler for ce_type {ce_type!r}"
+            reason = (
+                DeadLetterReason.BAD_ENVELOPE if ce_type is None else DeadLetterReason.UNEXPECTED_EVENT_TYPE
+            )
+            return self._dead_letter(raw, reason, f"{raw.describe()}: {what}")
+        try:
+            event = self.codec.decode(view, definition.event_model)
+        except RecordError as exc:
+            return self._dead_letter(raw, exc.reason, str(exc))
+        payload = event.payload
+        if (
+            definition.kind == "compensation"
+            and getattr(payload, "agent", self.agent.name) != self.agent.name
+        ):
+            self.metrics.ignored()
+            return Outcome(Status.IGNORED)
+        self.metrics.event_in(definition.event_type)
+        return await self._handle(raw, view, definition, event.envelope, payload, attempt)
+
+    async def _handle(
+        self,
+        raw: RawRecord,
+        view: RawRecord,
+        definition: HandlerDefinition,
+        env: Envelope,
+        payload: EventModel,
+        attempt: int,
+    ) -> Outcome:
+        agent = self.agent.name
+        step = self._step(definition, env, payload)
+        attrs: dict[str, str | int] = {
+            "corps.workflow_id": env.workflow_id,
+            "corps.event_id": env.id,
+            "corps.attempt": attempt,
+        }
+        with self.tracing.span(
+            definition.event_type, traceparent=env.traceparent, tracestate=env.tracestate, attributes=attrs
+        ) as span:
+            ctx = EventContext(
+                agent=agent,
+                event_id=env.id,
+                event_type=env.type,
+                workflow_id=env.workflow_id,
+                tenant=env.tenant,
+                source=env.source,
+                causation_id=env.causation_id,
+                step=env.step,
+                attempt=attempt,
+                time=env.time,
+                topic=view.topic,
+                partition=raw.partition,
+                offset=raw.offset,
+                traceparent=span.traceparent or "",
+            )
+            token = _CURRENT.set(ctx)
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(definition.timeout or self.settings.handler_timeout_s):
+                    result = await definition.invoke(payload)
+                outputs = self._outputs(definition, result)
+                cause = _Cause(
+                    env, step, datetime.fromtimestamp(self._clock(), UTC), span.traceparent, span.tracestate
+                )
+                records = [self._encode(m, cause, output_id(env.id, agent, i)) for i, m in enumerate(outputs)]
+                if definition.kind == "compensation":
+                    first = output_id(env.id, agent, 0) if outputs else None
+                    done = CompensationCompleted(step=step, agent=agent, compensation_event_id=first)
+                    records.append(
+                        self._encode(done, cause, output_id(env.id, agent, "done"), lifecycle=True)
+                    )
+            except RegistryError:
+                raise
+            except Exception as exc:
+                failure = classify(exc)
+                span.fail(failure.code, failure.message)
+                return self._failed(raw, view, definition, env, payload, attempt, failure, step)
+            finally:
+                _CURRENT.reset(token)
+                self.metrics.handler_latency(definition.event_type, time.perf_counter() - started)
+        for m in outputs:
+            self.metrics.event_out(m.event_type)
+        return Outcome(Status.HANDLED, records)
+
+    def _step(self, definition: HandlerDefinition, env: Envelope, payload: EventModel) -> str:
+        if isinstance(payload, CompensationRequested):
+            return payload.step
+        return self.settings.routing.steps.get(definition.event_type) or self.agent.name
+
+    def _outputs(self, definition: HandlerDefinition, result: object) -> list[EventModel]:
+        if result is None:
+            return []
+        items = [result] if isinstance(result, EventModel) else result
+        if not isinstance(items, list | tuple):
+            raise NonRetryableError(f"{definition.name} returned {type(result).__name__}, not events")
+        for item in items:
+            if not isinstance(item, EventModel):
+                raise NonRetryableError(
+                    f"{definition.name} returned {type(item).__name__}, not an event model"
+                )
+            if item.event_type not in self._produced:
+                raise NonRetryableError(
+                    f"{definition.name} returned {item.event_type}, which agent {self.agent.name!r} does not "
+                    "declare in produces"
+                )
+        return list(items)
+
+    def _encode(self, payload: EventModel, cause: _Cause, event_id: str, *, lifecycle: bool = False) -> Out:
+        routing = self.settings.routing
+        topic = routing.lifecycle if lifecycle else routing.output_topic(payload.event_type)
+        env = cause.envelope
+        # The attributes derive from a validated input envelope and ids made here: skip re-validation.
+        envelope = Envelope.model_construct(
+            id=event_id,
+            source=self.agent.name,
+            type=payload.event_type,
+            time=cause.time,
+            tenant=env.tenant,
+            workflow_id=env.workflow_id,
+            causation_id=env.id,
+            step=cause.step,
+            traceparent=cause.traceparent,
+            tracestate=cause.tracestate,
+        )
+        try:
+            record = self.codec.encode(topic, payload, envelope)
+        except (EventValidationError, InvalidEnvelopeError) as exc:
+            raise NonRetryableError(f"cannot encode {payload.event_type}: {exc}") from exc
+        return Out(record.topic, record.key, record.value, list(record.headers))
+
+    def _failed(
+        self,
+        raw: RawRecord,
+        view: RawRecord,
+        definition: HandlerDefinition,
+        env: Envelope,
+        payload: EventModel,
+        attempt: int,
+        failure: Failure,
+        step: str,
+    ) -> Outcome:
+        policy = definition.retry or self.settings.retry
+        now = self._clock()
+        if failure.retriable and not policy.exhausted(attempt):
+            delay = (
+                failure.retry_after if failure.retry_after is not None else policy.delay(attempt, self._rng)
+            )
+            headers = RetryHeaders(
+                attempt=attempt + 1,
+                due_ms=int((now + delay) * 1000),
+                origin=view.topic,
+                last_error=f"{failure.code}: {failure.message}",
+            )
+            topic = retry_topic(
+                self.settings.topics.retry_template, self.agent.name, min(attempt, self.tiers)
+            )
+            self.metrics.retry(definition.event_type, failure.code)
+            out = Out(topic, raw.key, raw.value, [*strip_retry_headers(raw.headers), *headers.to_headers()])
+            return Outcome(Status.RETRY, [out], failure.message)
+        report: EventModel
+        if definition.kind == "compensation":
+            report = CompensationFailed(
+                step=step,
+                agent=self.agent.name,
+                code=failure.code.value,
+                attempts=attempt,
+                last_error=failure.message,
+            )
+        else:
+            report = StepFailed(
+                step=step,
+                agent=self.agent.name,
+                code=failure.code.value,
+                attempts=attempt,
+                last_error=failure.message,
+                retryable=failure.retriable,
+            )
+        self.metrics.step_failed(failure.code)
+        cause = _Cause(env, step, datetime.fromtimestamp(now, UTC), env.traceparent, env.tracestate)
+        out = self._encode(report, cause, output_id(env.id, self.agent.name, "failed"), lifecycle=True)
+        return Outcome(Status.FAILED, [out], failure.message)
+
+    def _dead_letter(self, raw: RawRecord, reason: DeadLetterReason | str, detail: str) -> Outcome:
+        self.metrics.dead_letter(str(reason))
+        headers = dead_letter_headers(
+            raw.headers,
+            reason=reason,
+            detail=detail,
+            agent=self.agent.name,
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            time_ms=int(self._clock() * 1000),
+        )
+        return Outcome(Status.DEAD_LETTER, [Out(self.dead_letter_topic, raw.key, raw.value, headers)], detail)

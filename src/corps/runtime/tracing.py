@@ -1,0 +1,90 @@
+"""OpenTelemetry spans per handled event, with W3C trace context carried in the record headers.
+
+The tracer provider is injected (never the global one), so a process or a test decides where spans go.
+Without a provider the runtime still propagates the incoming ``traceparent`` unchanged, so a trace is
+not broken by an agent that does not export spans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+__all__ = ["Tracing"]
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+class SpanHandle:
+    """What the code inside a span may do: read its traceparent and mark it failed."""
+
+    __slots__ = ("_span", "traceparent", "tracestate")
+
+    def __init__(self, span: Span | None, traceparent: str | None, tracestate: str | None) -> None:
+        self._span = span
+        self.traceparent = traceparent
+        self.tracestate = tracestate
+
+    def fail(self, code: str, message: str) -> None:
+        """Mark the span as failed with the error code and message."""
+        span = self._span
+        if span is not None:
+            span.set_attribute("corps.error.code", code)
+            span.set_status(Status(StatusCode.ERROR, message[:200]))
+
+    def set(self, key: str, value: str | int) -> None:
+        """Set an attribute on the span."""
+        if self._span is not None:
+            self._span.set_attribute(key, value)
+
+
+class Tracing:
+    """Makes one CONSUMER span per handled event, child of the event's ``traceparent``.
+
+    Args:
+        agent: The agent name (span name prefix and attribute).
+        provider: Where spans go; ``None`` turns span creation off (context still propagates).
+    """
+
+    def __init__(self, agent: str, provider: TracerProvider | None = None) -> None:
+        self.agent = agent
+        self._tracer = provider.get_tracer("corps.runtime") if provider is not None else None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether spans are created."""
+        return self._tracer is not None
+
+    @contextmanager
+    def span(
+        self,
+        event_type: str,
+        *,
+        traceparent: str | None,
+        tracestate: str | None,
+        attributes: dict[str, str | int],
+    ) -> Iterator[SpanHandle]:
+        """Open the span of one handler call; the handle carries the traceparent to put on outputs."""
+        if self._tracer is None:
+            yield SpanHandle(None, traceparent, tracestate)
+            return
+        carrier = {}
+        if traceparent:
+            carrier["traceparent"] = traceparent
+            if tracestate:
+                carrier["tracestate"] = tracestate
+        parent = _PROPAGATOR.extract(carrier)
+        with self._tracer.start_as_current_span(
+            f"{self.agent} process {event_type}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            attributes={"corps.agent": self.agent, "corps.event_type": event_type, **attributes},
+            record_exception=True,
+            set_status_on_exception=True,
+        ) as span:
+            out: dict[str, str] = {}
+            _PROPAGATOR.inject(out)
+            yield SpanHandle(span, out.get("traceparent", traceparent), out.get("tracestate", tracestate))

@@ -1,0 +1,31 @@
+"""Small agents of the demo domain used by the runtime integration tests."""
+
+from __future__ import annotations
+
+from corps.events.demo import Customer, TicketOpened, TicketTriaged
+from corps.runtime import Agent, current_context, handler
+
+
+def ticket(n: int, *, subject: str = "refund please", amount: int | None = 1000) -> TicketOpened:
+    return TicketOpened(
+        ticket_id=f"t-{n}",
+        customer=Customer(customer_id=f"c-{n}", name="Ada", email="ada@example.com"),
+        subject=subject,
+        body="my order arrived broken",
+        refund_amount_cents=amount,
+    )
+
+
+@handler
+async def triage(event: TicketOpened) -> TicketTriaged:
+    ctx = current_context()
+    return TicketTriaged(
+        ticket_id=event.ticket_id,
+        category="BILLING" if event.refund_amount_cents else "OTHER",
+        priority="NORMAL",
+        needs_refund=bool(event.refund_amount_cents),
+        summary=f"{ctx.workflow_id}:{ctx.attempt}",
+    )
+
+
+TRIAGE = Agent(name="triage", version="1.0.0", handlers=[triage], capabilities=["classify"])

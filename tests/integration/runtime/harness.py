@@ -1,0 +1,199 @@
+"""A test bed for agent runtime tests: topics, schemas, publishing, reading back, running a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from corps.events import Envelope, EventCodec, EventModel, RawRecord, SchemaRegistry
+from corps.runtime import Agent
+from corps.runtime.settings import AgentSettings, Routing
+from corps.runtime.worker import AgentWorker
+from corps.settings import KafkaSettings, RegistrySettings
+
+M = TypeVar("M", bound=EventModel)
+
+
+@dataclass
+class Bed:
+    """Per-test topics and clients on the session stack."""
+
+    kafka: KafkaSettings
+    registry: RegistrySettings
+    admin: AdminClient
+    unique: Callable[[str], str]
+    lifecycle: str = ""
+    _codec: EventCodec | None = None
+    _producer: Producer | None = None
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def config(self) -> dict[str, str]:
+        return self.kafka.client_config()
+
+    def topic(self, prefix: str, partitions: int = 3, config: dict[str, str] | None = None) -> str:
+        name = self.unique(prefix)
+        futures = self.admin.create_topics(
+            [NewTopic(name, partitions, 1, config=config or {})], request_timeout=30
+        )
+        futures[name].result(timeout=60)
+        self.created.append(name)
+        return name
+
+    def routing(
+        self, inputs: dict[type[EventModel], str], outputs: dict[type[EventModel], str], **kw: Any
+    ) -> Routing:
+        """Routing for the given topics; registers every schema on its topic."""
+        for model, topic in [*inputs.items(), *outputs.items()]:
+            self.register(topic, model)
+        return Routing(
+            inputs={m.event_type: t for m, t in inputs.items()},
+            outputs={m.event_type: t for m, t in outputs.items()},
+            lifecycle=self.lifecycle,
+            multi_type_topics=frozenset({self.lifecycle}),
+            **kw,
+        )
+
+    def with_lifecycle(self, partitions: int = 3) -> str:
+        from corps.events import lifecycle
+
+        self.lifecycle = self.topic("lifecycle", partitions)
+        for model in lifecycle.EVENTS:
+            self.register(self.lifecycle, model, multi=True)
+        return self.lifecycle
+
+    def register(self, topic: str, model: type[EventModel], *, multi: bool = False) -> int:
+        subject = f"{topic}-{model.event_type}" if multi else f"{topic}-value"
+        with SchemaRegistry(self.registry) as reg:
+            return reg.register(subject, model.schema_ref().canonical)
+
+    def settings(self, routing: Routing, **kw: Any) -> AgentSettings:
+        base: dict[str, Any] = {
+            "kafka": self.kafka,
+            "registry": self.registry,
+            "routing": routing,
+            "group_id": self.unique("grp"),
+            "topics": {
+                "retry_template": self.unique("rt") + ".{agent}.retry.{tier}",
+                "dead_letter_template": self.unique("dl") + ".{agent}.dlq",
+                "registry": self.unique("agents"),
+            },
+            "batch": {"max_wait_ms": 50},
+        }
+        base.update(kw)
+        return AgentSettings.model_validate(base)
+
+    @property
+    def codec(self) -> EventCodec:
+        if self._codec is None:
+            self._codec = EventCodec(SchemaRegistry(self.registry))
+        return self._codec
+
+    def publish(
+        self,
+        topic: str,
+        payload: EventModel,
+        *,
+        workflow_id: str | None = None,
+        tenant: str = "acme",
+        traceparent: str | None = None,
+    ) -> Envelope:
+        env = Envelope.new(
+            payload.event_type,
+            tenant=tenant,
+            workflow_id=workflow_id or uuid.uuid4().hex,
+            source="test",
+            traceparent=traceparent,
+        )
+        record = self.codec.encode(topic, payload, env)
+        self.produce_raw(topic, record.key, record.value, record.headers)
+        return env
+
+    def produce_raw(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
+    ) -> None:
+        if self._producer is None:
+            self._producer = Producer({**self.config, "enable.idempotence": True, "linger.ms": 5,
+                                       "message.max.bytes": 4 * 1024 * 1024})  # fmt: skip
+        while True:
+            try:
+                self._producer.produce(topic, value, key, headers=list(headers))  # type: ignore[arg-type]
+                break
+            except BufferError:
+                self._producer.poll(0.05)
+        self._producer.poll(0)
+
+    def close(self) -> None:
+        if self._codec is not None:
+            self._codec.registry.close()
+        self.flush()
+
+    def flush(self) -> None:
+        if self._producer is not None:
+            assert self._producer.flush(30) == 0
+
+    def read(
+        self, topic: str, count: int, timeout_s: float = 60.0, *, settle_s: float = 0.0
+    ) -> list[RawRecord]:
+        """Read ``topic`` from the start (read_committed) until ``count`` records, then ``settle_s`` more."""
+        consumer = Consumer(
+            {**self.config, "group.id": f"reader-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
+             "isolation.level": "read_committed", "fetch.queue.backoff.ms": 0}
+        )  # fmt: skip
+        try:
+            partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+            records: list[RawRecord] = []
+            deadline = time.monotonic() + timeout_s
+            settle_until: float | None = None
+            while time.monotonic() < deadline:
+                if len(records) >= count:
+                    settle_until = settle_until or time.monotonic() + settle_s
+                    if time.monotonic() >= settle_until:
+                        break
+                for message in consumer.consume(1000, 0.2):
+                    if message.error() is None:
+                        records.append(RawRecord.from_message(message))  # type: ignore[arg-type]
+            return records
+        finally:
+            consumer.close()
+
+    async def aread(
+        self, topic: str, count: int, timeout_s: float = 60.0, *, settle_s: float = 0.0
+    ) -> list[RawRecord]:
+        """:meth:`read` in a thread, so a worker on this event loop keeps running meanwhile."""
+        return await asyncio.to_thread(self.read, topic, count, timeout_s, settle_s=settle_s)
+
+    def decode(self, raw: RawRecord, model: type[M]) -> tuple[Envelope, M]:
+        event = self.codec.decode(raw, model)
+        return event.envelope, event.payload
+
+
+@contextlib.asynccontextmanager
+async def running(agent: Agent, settings: AgentSettings, **kw: Any) -> AsyncIterator[AgentWorker]:
+    """Run a worker in a background task; stop it gracefully on exit (re-raising its failure)."""
+    stop = asyncio.Event()
+    async with AgentWorker(agent, settings, **kw) as worker:
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            yield worker
+        finally:
+            stop.set()
+            await task
+
+
+async def wait_for(predicate: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
