@@ -1,0 +1,120 @@
+"""The gate's hash chain: one chain per workflow over everything the gate decided about.
+
+Every proposed event the gate decides about, and every event the orchestrator writes itself, gets one
+link: a :class:`~corps.events.lifecycle.PolicyDecision` on ``<workflow>.decisions`` with the link's
+``sequence`` (0, 1, 2 … per workflow), ``prev_hash`` (``""`` for the first link) and ``hash``. Replay
+(``corps replay --verify``) recomputes every link from the log with the two functions below.
+
+**Canonical event bytes** (:func:`canonical_event`, version 1): UTF-8 JSON, keys sorted, no
+whitespace, non-ASCII kept as is (``json.dumps(..., sort_keys=True, separators=(",", ":"),
+ensure_ascii=False)``) of::
+
+    {"headers": {<name>: <value>, ...}, "key": <key>, "topic": <topic>, "value_sha256": <hex>}
+
+* ``headers``: every header named ``ce_*`` plus ``content-type``, value decoded as UTF-8 (the gate
+  chains only records with a valid CloudEvents envelope, whose headers are UTF-8 and never repeated).
+  Trace context, retry and dead-letter headers are left out: they describe a hop, not the event.
+* ``key``: the record key as UTF-8 text (the workflow id).
+* ``topic``: where the event went: the admitted topic it was written to, or — for a refused event —
+  the proposed topic it was read from.
+* ``value_sha256``: hex SHA-256 of the record value exactly as written: the Confluent frame (magic
+  byte, 4-byte schema id) and the Avro body. The gate copies admitted values byte for byte, so the
+  record on the admitted topic hashes to the same digest.
+
+**Link hash** (:func:`link_hash`): hex SHA-256 of the canonical JSON (same rules) of::
+
+    {"decision": {"effect": ..., "event_id": ..., "event_type": ..., "policies": [[id, version], ...],
+                  "reason": ..., "redacted_fields": [...]},
+     "event": <hex SHA-256 of the canonical event bytes>, "prev": <prev_hash>, "sequence": <n>}
+
+so the decision itself (what was decided, why, under which policy versions) is as tamper-evident as
+the event, and a link cannot be moved to another position or chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from corps.events.lifecycle import PolicyRef
+
+__all__ = ["CHAIN_VERSION", "ChainHead", "Link", "canonical_event", "event_digest", "link_hash"]
+
+CHAIN_VERSION = 1
+"""Version of the canonical forms above; bump it (and teach replay both) if they ever change."""
+
+
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_event(
+    topic: str, key: bytes | None, headers: Sequence[tuple[str, bytes | None]], value: bytes | None
+) -> bytes:
+    """The canonical bytes of one event record (see the module docstring for the exact form)."""
+    kept = {
+        name: (raw or b"").decode(errors="replace")
+        for name, raw in headers
+        if name.startswith("ce_") or name == "content-type"
+    }
+    return _canonical_json(
+        {
+            "headers": kept,
+            "key": (key or b"").decode(errors="replace"),
+            "topic": topic,
+            "value_sha256": hashlib.sha256(value or b"").hexdigest(),
+        }
+    )
+
+
+def event_digest(
+    topic: str, key: bytes | None, headers: Sequence[tuple[str, bytes | None]], value: bytes | None
+) -> str:
+    """Hex SHA-256 of :func:`canonical_event`."""
+    return hashlib.sha256(canonical_event(topic, key, headers, value)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What one link commits to, besides the event: the decision about it."""
+
+    event_id: str
+    event_type: str
+    effect: str
+    reason: str
+    policies: tuple[PolicyRef, ...] = ()
+    redacted_fields: tuple[str, ...] = ()
+
+
+def link_hash(prev_hash: str, sequence: int, link: Link, digest: str) -> str:
+    """Hex SHA-256 of link ``sequence`` of a chain (see the module docstring for the exact form)."""
+    body = {
+        "decision": {
+            "effect": link.effect,
+            "event_id": link.event_id,
+            "event_type": link.event_type,
+            "policies": [[p.policy_id, p.policy_version] for p in link.policies],
+            "reason": link.reason,
+            "redacted_fields": list(link.redacted_fields),
+        },
+        "event": digest,
+        "prev": prev_hash,
+        "sequence": sequence,
+    }
+    return hashlib.sha256(_canonical_json(body)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The end of one workflow's chain: the next link's sequence number and the last link's hash."""
+
+    sequence: int = 0
+    hash: str = ""
+
+    def extend(self, link: Link, digest: str) -> tuple[ChainHead, str]:
+        """Append a link; return the new head and the link's hash."""
+        new = link_hash(self.hash, self.sequence, link, digest)
+        return ChainHead(self.sequence + 1, new), new

@@ -1,0 +1,251 @@
+"""The gate: the only writer of admitted topics. One proposed record in, its records out (no I/O).
+
+For each record read from a proposed topic the gate
+
+1. decodes it (CloudEvents envelope, key = workflow id, Confluent-framed Avro with the writer's
+   schema) and checks its type belongs on that topic;
+2. refuses a re-proposed event it already admitted (same ``ce_id`` in the same workflow);
+3. asks the :class:`~corps.orchestrator.policy.Policy` (allow by default);
+4. writes the admitted record (value and headers byte for byte, same partition index) and, for every
+   event with a valid envelope, a :class:`~corps.events.lifecycle.PolicyDecision` linking it into the
+   workflow's hash chain (:mod:`corps.orchestrator.chain`).
+
+A record without a valid envelope, one that does not decode or one of a type that does not belong on
+its topic goes to the dead-letter topic with the reason in ``corps_dlq_*`` headers; when its envelope
+was readable it also gets a ``DENY`` link, so the refusal is on the log. Nothing here raises on bad
+input; only a registry outage propagates (retriable: not the record's fault).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from corps.events import Envelope, EventCodec, RawRecord
+from corps.events.errors import RecordError, RegistryError, RegistryUnavailableError
+from corps.events.lifecycle import (
+    ApprovalDenied,
+    ApprovalGranted,
+    CompensationCompleted,
+    CompensationFailed,
+    PolicyDecision,
+    StepFailed,
+)
+from corps.orchestrator.chain import Link, event_digest
+from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
+from corps.orchestrator.store import StateStore, WorkflowRecord
+from corps.orchestrator.topics import OutRecord, TopologyTopics
+from corps.runtime.dlq import dead_letter_headers
+from corps.topology import Topology
+
+__all__ = ["AGENT_REPORTS", "DECISION_SOURCE", "Admitted", "Gate", "decision_id"]
+
+AGENT_REPORTS = frozenset(
+    m.event_type
+    for m in (StepFailed, CompensationCompleted, CompensationFailed, ApprovalGranted, ApprovalDenied)
+)
+"""Lifecycle types agents and approvers may propose; the others are the orchestrator's own."""
+
+DECISION_SOURCE = "corps/gate"
+_GATE = "gate"
+_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:gate:decision")
+
+
+def decision_id(workflow_id: str, sequence: int) -> str:
+    """The ``ce_id`` of link ``sequence`` of a workflow's chain (deterministic)."""
+    return str(uuid.uuid5(_IDS, f"{workflow_id}/{sequence}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """An event the gate admitted, as the orchestrator stage sees it."""
+
+    envelope: Envelope
+    data: Mapping[str, Any]
+    event_name: str | None
+    record: WorkflowRecord
+
+
+class Gate:
+    """Decides about proposed records of one topology.
+
+    Args:
+        topology: The topology served.
+        codec: Decodes proposed records and encodes decision records (schemas cached per id).
+        topics: The topology's topics.
+        policy: Decides about every decodable event (:class:`AllowAll` by default).
+    """
+
+    def __init__(
+        self, topology: Topology, codec: EventCodec, topics: TopologyTopics, policy: Policy | None = None
+    ) -> None:
+        self.topology = topology
+        self.codec = codec
+        self.topics = topics
+        self.policy: Policy = policy or AllowAll()
+        self._types = {event: topology.schema_fullname(event) for event in topology.events}
+
+    def admit(
+        self, raw: RawRecord, store: StateStore, now: datetime, out: list[OutRecord]
+    ) -> Admitted | None:
+        """Decide about one proposed record; append the records to write to ``out``.
+
+        Returns:
+            The admitted event (for the orchestrator), or ``None`` when nothing was admitted.
+
+        Raises:
+            RegistryUnavailableError: A writer schema could not be fetched (retry the batch later).
+        """
+        if raw.topic not in self.topics.proposed:
+            self._dead_letter(raw, "unexpected-topic", f"{raw.describe()}: not a proposed topic", now, out)
+            return None
+        event_name = self.topics.proposed[raw.topic]
+        try:
+            envelope, data = self.codec.decode_datum(raw)
+        except RecordError as exc:
+            self._refuse(raw, exc.reason, str(exc), now, out, store)
+            return None
+        except RegistryUnavailableError:
+            raise
+        except RegistryError as exc:
+            self._refuse(raw, "registry-error", f"{raw.describe()}: {exc}", now, out, store)
+            return None
+        misplaced = self._misplaced(envelope, event_name)
+        if misplaced:
+            self._refuse(
+                raw, "unexpected-event-type", f"{raw.describe()}: {misplaced}", now, out, store, envelope
+            )
+            return None
+        record = store.get(envelope.workflow_id) or WorkflowRecord(
+            workflow_id=envelope.workflow_id, tenant=envelope.tenant, partition=raw.partition
+        )
+        if envelope.id in record.admitted:
+            decision = Decision.deny(f"duplicate: event {envelope.id} was admitted before")
+            store.put(self._link(record, raw.topic, raw, envelope, decision, out))
+            return None
+        admitted_topic = self.topics.admitted[event_name] if event_name else self.topics.lifecycle
+        proposed = ProposedEvent(envelope, data, event_name, raw, admitted_topic)
+        decision = self.policy.decide(proposed, GateContext(self.topology, record.chain_sequence, now))
+        if decision.effect == "DENY":
+            store.put(self._link(record, raw.topic, raw, envelope, decision, out))
+            return None
+        value = decision.value if decision.effect == "REDACT" and decision.value is not None else raw.value
+        admitted = OutRecord(admitted_topic, raw.partition, raw.key, value, list(raw.headers))
+        out.append(admitted)
+        record = self._link(record, admitted_topic, admitted, envelope, decision, out)
+        record = record.model_copy(update={"admitted": (*record.admitted, envelope.id)})
+        store.put(record)
+        return Admitted(envelope, data, event_name, record)
+
+    def chain(
+        self,
+        record: WorkflowRecord,
+        written: OutRecord,
+        envelope: Envelope,
+        reason: str,
+        out: list[OutRecord],
+    ) -> WorkflowRecord:
+        """Link an event the orchestrator writes itself into the workflow's chain (an ``ALLOW`` link)."""
+        return self._link(record, written.topic, written, envelope, Decision.allow(reason), out)
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _misplaced(self, envelope: Envelope, event_name: str | None) -> str:
+        if event_name is not None:
+            expected = self._types[event_name]
+            if envelope.type != expected:
+                return f"ce_type {envelope.type} does not belong on the topic of {expected}"
+            return ""
+        if envelope.type not in AGENT_REPORTS:
+            return f"ce_type {envelope.type} may not be proposed on the lifecycle topic"
+        return ""
+
+    def _link(
+        self,
+        record: WorkflowRecord,
+        topic: str,
+        written: OutRecord | RawRecord,
+        envelope: Envelope,
+        decision: Decision,
+        out: list[OutRecord],
+    ) -> WorkflowRecord:
+        link = Link(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            effect=decision.effect,
+            reason=decision.reason,
+            policies=decision.policies,
+            redacted_fields=decision.redacted_fields,
+        )
+        digest = event_digest(topic, written.key, written.headers, written.value)
+        sequence = record.chain_sequence
+        head, link_hash = record.chain.extend(link, digest)
+        payload = PolicyDecision(
+            decided_event_id=envelope.id,
+            decided_event_type=envelope.type,
+            effect=decision.effect,
+            reason=decision.reason,
+            policies=decision.policies,
+            redacted_fields=decision.redacted_fields,
+            sequence=sequence,
+            prev_hash=record.chain_hash,
+            hash=link_hash,
+        )
+        # Every attribute comes from a validated envelope or is made here: no re-validation.
+        decision_envelope = Envelope.model_construct(
+            id=decision_id(envelope.workflow_id, sequence),
+            source=DECISION_SOURCE,
+            type=PolicyDecision.event_type,
+            time=envelope.time,
+            tenant=envelope.tenant,
+            workflow_id=envelope.workflow_id,
+            causation_id=envelope.id,
+            step=envelope.step,
+            traceparent=envelope.traceparent,
+            tracestate=envelope.tracestate,
+        )
+        encoded = self.codec.encode(self.topics.decisions, payload, decision_envelope)
+        out.append(
+            OutRecord(encoded.topic, record.partition, encoded.key, encoded.value, list(encoded.headers))
+        )
+        return record.with_chain(head)
+
+    def _refuse(
+        self,
+        raw: RawRecord,
+        reason: str,
+        detail: str,
+        now: datetime,
+        out: list[OutRecord],
+        store: StateStore,
+        envelope: Envelope | None = None,
+    ) -> None:
+        """Dead-letter ``raw``; when its envelope is readable, also chain a ``DENY`` link."""
+        self._dead_letter(raw, reason, detail, now, out)
+        if envelope is None:
+            try:
+                envelope = self.codec.envelope(raw)
+            except RecordError:
+                return
+        record = store.get(envelope.workflow_id) or WorkflowRecord(
+            workflow_id=envelope.workflow_id, tenant=envelope.tenant, partition=raw.partition
+        )
+        store.put(self._link(record, raw.topic, raw, envelope, Decision.deny(f"{reason}: {detail}"), out))
+
+    def _dead_letter(
+        self, raw: RawRecord, reason: str, detail: str, now: datetime, out: list[OutRecord]
+    ) -> None:
+        headers = dead_letter_headers(
+            raw.headers,
+            reason=reason,
+            detail=detail,
+            agent=_GATE,
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            time_ms=int(now.timestamp() * 1000),
+        )
+        out.append(OutRecord(self.topics.dead_letters, raw.partition, raw.key, raw.value, headers))

@@ -1,0 +1,104 @@
+"""Gate + orchestrator for one topology, without I/O: proposed records and clock ticks in, records out.
+
+The service (:mod:`corps.orchestrator.service`) moves records between Kafka and a :class:`Pipeline`
+in transactions: it hands over a batch of proposed records and the clock's time, produces
+:meth:`Pipeline.outputs` plus :meth:`Pipeline.changelog` with the input offsets, and then calls
+:meth:`Pipeline.commit` — or :meth:`Pipeline.rollback` when the transaction failed, which leaves the
+table exactly as it was before the batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from corps.events import EventCodec, RawRecord
+from corps.orchestrator.driver import Driver
+from corps.orchestrator.gate import Gate
+from corps.orchestrator.policy import Policy
+from corps.orchestrator.saga import SagaMachine
+from corps.orchestrator.store import StateStore, WorkflowRecord
+from corps.orchestrator.topics import OutRecord, TopologyTopics
+from corps.topology import Topology
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline:
+    """The gate and (optionally) the orchestrator stage over one state table.
+
+    Args:
+        topology: The topology served.
+        codec: The event codec; its subject strategy must be :meth:`TopologyTopics.subject`.
+        policy: The gate's policy (allow everything by default).
+        orchestrate: Run the orchestrator stage behind the gate (off: the gate alone).
+    """
+
+    def __init__(
+        self,
+        topology: Topology,
+        codec: EventCodec,
+        *,
+        policy: Policy | None = None,
+        orchestrate: bool = True,
+    ) -> None:
+        self.topology = topology
+        self.topics = TopologyTopics.of(topology)
+        self.store = StateStore()
+        self.gate = Gate(topology, codec, self.topics, policy)
+        self.driver = Driver(SagaMachine(topology), self.gate, codec, self.topics) if orchestrate else None
+        self._out: list[OutRecord] = []
+        self._ticked: list[str] = []
+
+    def handle(self, raw: RawRecord, now: datetime) -> None:
+        """Gate one proposed record and let the orchestrator observe it if admitted.
+
+        Raises:
+            RegistryUnavailableError: Retry the batch later (call :meth:`rollback` first).
+        """
+        admitted = self.gate.admit(raw, self.store, now, self._out)
+        if admitted is not None and self.driver is not None:
+            self.driver.observe(admitted, self.store, self._out)
+
+    def tick(self, now: datetime) -> int:
+        """Fire every deadline due at ``now``; return how many workflows were woken."""
+        if self.driver is None:
+            return 0
+        woken = 0
+        for workflow_id in self.store.due(now):
+            self._ticked.append(workflow_id)
+            woken += self.driver.tick(self.store, workflow_id, now, self._out)
+        return woken
+
+    def next_deadline(self) -> datetime | None:
+        """The earliest deadline scheduled (the service sleeps no longer than until then)."""
+        return self.store.next_deadline()
+
+    @property
+    def outputs(self) -> list[OutRecord]:
+        """The records the batch in flight writes, in order (admitted, decisions, lifecycle, dead letters)."""
+        return self._out
+
+    def changelog(self) -> list[OutRecord]:
+        """The changelog records of the batch in flight: the latest record of each workflow touched."""
+        topic = self.topics.state
+        return [
+            OutRecord(topic, record.partition, record.workflow_id.encode(), record.model_dump_json().encode())
+            for record in self.store.dirty()
+        ]
+
+    def commit(self) -> None:
+        """The batch's transaction committed."""
+        self.store.commit()
+        self._out.clear()
+        self._ticked.clear()
+
+    def rollback(self) -> None:
+        """The batch's transaction failed: forget everything it did (its inputs will be read again)."""
+        self.store.rollback()
+        self.store.reschedule(self._ticked)
+        self._out.clear()
+        self._ticked.clear()
+
+    def restore(self, values: list[bytes]) -> int:
+        """Load changelog values (oldest first; the last per workflow wins); return how many."""
+        return self.store.load(WorkflowRecord.model_validate_json(value) for value in values)

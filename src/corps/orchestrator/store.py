@@ -1,0 +1,152 @@
+"""Per-workflow state of the gate and the orchestrator, and the in-memory table that holds it.
+
+One :class:`WorkflowRecord` per workflow id: the end of its hash chain, the ids the gate admitted
+(so a re-proposed event is never admitted twice), and — when the orchestrator stage runs — the saga
+state. Records are immutable; the service writes the latest one of every workflow it touched to the
+compacted changelog in the same Kafka transaction as its outputs and input offsets, so after a crash
+the table is rebuilt from the changelog alone.
+
+:class:`StateStore` keeps the committed table and an overlay of the batch in flight: a batch whose
+transaction fails is rolled back by dropping the overlay.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from corps.orchestrator.chain import ChainHead
+from corps.orchestrator.saga_state import WorkflowState
+
+__all__ = ["StateStore", "WorkflowRecord"]
+
+
+class WorkflowRecord(BaseModel):
+    """Everything kept about one workflow (the value of its changelog record, as JSON).
+
+    Attributes:
+        workflow_id: The workflow (correlation) id, also the changelog key.
+        tenant: The tenant of its first event.
+        partition: The partition index its records live on (every topic of the topology).
+        chain_sequence: The next link's sequence number in its hash chain.
+        chain_hash: The last link's hash (``""`` before the first link).
+        admitted: ``ce_id`` of every proposed event the gate admitted, in order.
+        saga: The orchestrator's saga state (``None`` when only the gate runs).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = 1
+    workflow_id: str
+    tenant: str
+    partition: int
+    chain_sequence: int = 0
+    chain_hash: str = ""
+    admitted: tuple[str, ...] = ()
+    saga: WorkflowState | None = None
+
+    @property
+    def chain(self) -> ChainHead:
+        """The end of the workflow's hash chain."""
+        return ChainHead(self.chain_sequence, self.chain_hash)
+
+    def with_chain(self, head: ChainHead) -> WorkflowRecord:
+        """This record with its chain ending at ``head``."""
+        return self.model_copy(update={"chain_sequence": head.sequence, "chain_hash": head.hash})
+
+    def next_deadline(self) -> datetime | None:
+        """When the orchestrator must look at this workflow again, if ever."""
+        return self.saga.next_deadline() if self.saga is not None else None
+
+
+class StateStore:
+    """The table of workflow records of the partitions this process owns, with a batch overlay."""
+
+    def __init__(self) -> None:
+        self._committed: dict[str, WorkflowRecord] = {}
+        self._overlay: dict[str, WorkflowRecord] = {}
+        self._deadlines: list[tuple[datetime, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._committed)
+
+    def get(self, workflow_id: str) -> WorkflowRecord | None:
+        """The current record of ``workflow_id`` (the batch's version first), if any."""
+        found = self._overlay.get(workflow_id)
+        return found if found is not None else self._committed.get(workflow_id)
+
+    def put(self, record: WorkflowRecord) -> None:
+        """Change a record within the batch in flight."""
+        self._overlay[record.workflow_id] = record
+
+    def dirty(self) -> list[WorkflowRecord]:
+        """The records the batch in flight changed (each once, latest version)."""
+        return list(self._overlay.values())
+
+    def commit(self) -> None:
+        """The batch's transaction committed: its records become the table's."""
+        for record in self._overlay.values():
+            self._committed[record.workflow_id] = record
+            self._schedule(record)
+        self._overlay.clear()
+
+    def rollback(self) -> None:
+        """The batch's transaction failed: forget its changes."""
+        self._overlay.clear()
+
+    def load(self, records: Iterable[WorkflowRecord]) -> int:
+        """Add records restored from the changelog (outside any batch); return how many."""
+        count = 0
+        for record in records:
+            self._committed[record.workflow_id] = record
+            self._schedule(record)
+            count += 1
+        return count
+
+    def drop_partitions(self, partitions: Iterable[int]) -> int:
+        """Forget the records of partitions this process no longer owns; return how many."""
+        gone = set(partitions)
+        doomed = [wf for wf, record in self._committed.items() if record.partition in gone]
+        for workflow_id in doomed:
+            del self._committed[workflow_id]
+        self._overlay.clear()
+        return len(doomed)
+
+    def records(self) -> list[WorkflowRecord]:
+        """Every committed record (for tests and the operators' view)."""
+        return list(self._committed.values())
+
+    # -- deadlines ----------------------------------------------------------------------------------------
+
+    def _schedule(self, record: WorkflowRecord) -> None:
+        deadline = record.next_deadline()
+        if deadline is not None:
+            heapq.heappush(self._deadlines, (deadline, record.workflow_id))
+
+    def next_deadline(self) -> datetime | None:
+        """The earliest scheduled deadline (it may be stale: the record decides)."""
+        return self._deadlines[0][0] if self._deadlines else None
+
+    def due(self, now: datetime) -> list[str]:
+        """Workflows whose scheduled deadline is at or before ``now``, each once, earliest first.
+
+        A scheduled entry may be stale (the workflow moved on); callers check the record's own
+        :meth:`WorkflowRecord.next_deadline`. Entries handed out are removed; a workflow with a later
+        deadline is scheduled again when its record is committed.
+        """
+        found: dict[str, None] = {}
+        while self._deadlines and self._deadlines[0][0] <= now:
+            _, workflow_id = heapq.heappop(self._deadlines)
+            found[workflow_id] = None
+        return list(found)
+
+    def reschedule(self, workflow_ids: Iterable[str]) -> None:
+        """Schedule the committed deadlines of ``workflow_ids`` again (after a batch was rolled back)."""
+        for workflow_id in workflow_ids:
+            record = self._committed.get(workflow_id)
+            if record is not None:
+                self._schedule(record)

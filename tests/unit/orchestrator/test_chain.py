@@ -1,0 +1,102 @@
+"""The canonical event bytes and link hashes are pinned: replay recomputes them from the log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from corps.events.lifecycle import PolicyRef
+from corps.orchestrator.chain import ChainHead, Link, canonical_event, event_digest, link_hash
+
+HEADERS: list[tuple[str, bytes | None]] = [
+    ("ce_specversion", b"1.0"),
+    ("ce_id", b"e-1"),
+    ("ce_type", b"test.four.A"),
+    ("content-type", b"application/avro"),
+    ("ce_tenant", "café".encode()),
+    ("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+    ("corps_retry_attempt", b"2"),
+]
+LINK = Link(event_id="e-1", event_type="test.four.A", effect="ALLOW", reason="ok")
+
+
+def test_canonical_event_is_sorted_compact_utf8_json_of_ce_headers_key_topic_and_value_digest() -> None:
+    value = b"\x00\x00\x00\x00\x07body"
+    text = canonical_event("wf.A", b"wf-1", HEADERS, value).decode()
+    assert text == (
+        '{"headers":{"ce_id":"e-1","ce_specversion":"1.0","ce_tenant":"café","ce_type":"test.four.A",'
+        '"content-type":"application/avro"},"key":"wf-1","topic":"wf.A",'
+        f'"value_sha256":"{hashlib.sha256(value).hexdigest()}"}}'
+    )
+
+
+def test_hop_headers_do_not_change_the_digest_but_every_event_part_does() -> None:
+    base = event_digest("wf.A", b"wf-1", HEADERS, b"v")
+    hop_only = [h for h in HEADERS if not h[0].startswith(("traceparent", "corps_"))]
+    assert event_digest("wf.A", b"wf-1", hop_only, b"v") == base
+    assert event_digest("wf.B", b"wf-1", HEADERS, b"v") != base
+    assert event_digest("wf.A", b"wf-2", HEADERS, b"v") != base
+    assert event_digest("wf.A", b"wf-1", HEADERS, b"w") != base
+    altered = [(n, b"e-2" if n == "ce_id" else v) for n, v in HEADERS]
+    assert event_digest("wf.A", b"wf-1", altered, b"v") != base
+
+
+def test_link_hash_is_sha256_of_the_documented_canonical_json() -> None:
+    link = Link(
+        event_id="e-1",
+        event_type="test.four.A",
+        effect="DENY",
+        reason="no",
+        policies=(PolicyRef(policy_id="p", policy_version="2"),),
+        redacted_fields=("a.b",),
+    )
+    body = {
+        "decision": {
+            "effect": "DENY",
+            "event_id": "e-1",
+            "event_type": "test.four.A",
+            "policies": [["p", "2"]],
+            "reason": "no",
+            "redacted_fields": ["a.b"],
+        },
+        "event": "d" * 64,
+        "prev": "p" * 64,
+        "sequence": 7,
+    }
+    expected = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert link_hash("p" * 64, 7, link, "d" * 64) == expected
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        Link(event_id="e-2", event_type="test.four.A", effect="ALLOW", reason="ok"),
+        Link(event_id="e-1", event_type="test.four.B", effect="ALLOW", reason="ok"),
+        Link(event_id="e-1", event_type="test.four.A", effect="DENY", reason="ok"),
+        Link(event_id="e-1", event_type="test.four.A", effect="ALLOW", reason="ok!"),
+        Link(
+            event_id="e-1",
+            event_type="test.four.A",
+            effect="ALLOW",
+            reason="ok",
+            policies=(PolicyRef(policy_id="p", policy_version="1"),),
+        ),
+    ],
+)
+def test_every_decision_field_is_covered_by_the_link_hash(changed: Link) -> None:
+    assert link_hash("", 0, changed, "d" * 64) != link_hash("", 0, LINK, "d" * 64)
+
+
+def test_a_chain_links_each_hash_to_the_previous_and_counts_from_zero() -> None:
+    head = ChainHead()
+    hashes = []
+    for n in range(3):
+        previous = head.hash
+        head, new = head.extend(LINK, f"{n:064d}")
+        assert new == link_hash(previous, n, LINK, f"{n:064d}")
+        hashes.append(new)
+    assert head == ChainHead(3, hashes[-1])
+    assert len(set(hashes)) == 3
+    assert link_hash("", 1, LINK, "0" * 64) != hashes[0]  # the position is part of the hash
