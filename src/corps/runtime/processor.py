@@ -32,7 +32,7 @@ from corps.runtime.definition import Agent, HandlerDefinition
 from corps.runtime.dlq import DeadLetterReason, dead_letter_headers
 from corps.runtime.errors import Failure, NonRetryableError, classify
 from corps.runtime.metrics import AgentMetrics
-from corps.runtime.retry import RetryHeaderError, RetryHeaders, retry_topic, strip_retry_headers
+from corps.runtime.retry import RetryHeaderError, RetryHeaders, RetryPolicy, retry_topic, strip_retry_headers
 from corps.runtime.settings import AgentSettings
 from corps.runtime.tracing import Tracing
 
@@ -129,6 +129,16 @@ class Processor:
         self.retry_topics = {retry_topic(tpl, agent.name, t): t for t in range(1, self.tiers + 1)}
         self.dead_letter_topic = settings.topics.dead_letter_template.format(agent=agent.name)
         self.input_topics = sorted({routing.input_topic(t) for t in self._defs})
+
+    def policy(self, definition: HandlerDefinition) -> RetryPolicy:
+        """The retry policy of a handler: settings override, else the decorator's, else the default."""
+        override = self.settings.handlers.get(definition.event_type)
+        return (override and override.retry) or definition.retry or self.settings.retry
+
+    def timeout(self, definition: HandlerDefinition) -> float:
+        """The time budget of one call of a handler, in seconds (same precedence as :meth:`policy`)."""
+        override = self.settings.handlers.get(definition.event_type)
+        return (override and override.timeout_s) or definition.timeout or self.settings.handler_timeout_s
 
     # -- retry topics -------------------------------------------------------------------------------------
 
@@ -231,7 +241,7 @@ class Processor:
             token = _CURRENT.set(ctx)
             started = time.perf_counter()
             try:
-                async with asyncio.timeout(definition.timeout or self.settings.handler_timeout_s):
+                async with asyncio.timeout(self.timeout(definition)):
                     result = await definition.invoke(payload)
                 outputs = self._outputs(definition, result)
                 cause = _Cause(
@@ -314,7 +324,7 @@ class Processor:
         failure: Failure,
         step: str,
     ) -> Outcome:
-        policy = definition.retry or self.settings.retry
+        policy = self.policy(definition)
         now = self._clock()
         if failure.retriable and not policy.exhausted(attempt):
             delay = (

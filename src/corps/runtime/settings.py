@@ -16,7 +16,15 @@ from corps.events import default_topic
 from corps.runtime.retry import RetryPolicy
 from corps.settings import KafkaSettings, RegistrySettings
 
-__all__ = ["AgentSettings", "BatchSettings", "Delivery", "Routing", "TelemetrySettings", "TopicSettings"]
+__all__ = [
+    "AgentSettings",
+    "BatchSettings",
+    "Delivery",
+    "HandlerSettings",
+    "Routing",
+    "TelemetrySettings",
+    "TopicSettings",
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -118,6 +126,18 @@ class TelemetrySettings(BaseModel):
     missed_heartbeats: int = Field(default=3, ge=1)
 
 
+class HandlerSettings(BaseModel):
+    """Per-event-type overrides of a handler's retry policy and time budget (e.g. from the topology).
+
+    They win over the decorator's arguments, which win over the agent-wide defaults.
+    """
+
+    model_config = _FROZEN
+
+    retry: RetryPolicy | None = None
+    timeout_s: float | None = Field(default=None, gt=0)
+
+
 class AgentSettings(BaseModel):
     """Everything one agent process needs besides the agent definition.
 
@@ -129,11 +149,15 @@ class AgentSettings(BaseModel):
         group_id: Consumer group (default: the agent's name); replicas of one agent share it.
         instance_id: Stable id of this replica (e.g. a StatefulSet ordinal). It names the transactional
             producer, so a restarted replica fences its predecessor's open transaction at once instead
-            of waiting ``transaction_timeout_ms``. Default: random per process.
+            of waiting ``transaction_timeout_ms``, and it is the consumer's static group membership
+            (``group.instance.id``), so the restarted replica takes its partitions back without waiting
+            for the dead one's session to expire. Default: random per process, no static membership.
         retry: Default retry policy of the agent's handlers.
         handler_timeout_s: Default time budget of one handler call.
+        handlers: Overrides per consumed event type (retry policy, time budget).
         max_record_bytes: Larger input records are dead-lettered unread.
         transaction_timeout_ms: How long the broker keeps a dead replica's transaction open.
+        session_timeout_ms: How long the group waits for a silent replica before moving its partitions.
         batch: Batching knobs.
         topics: The runtime's own topics.
         telemetry: Metrics and heartbeats.
@@ -151,8 +175,10 @@ class AgentSettings(BaseModel):
     instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     handler_timeout_s: float = Field(default=30.0, gt=0)
+    handlers: dict[str, HandlerSettings] = Field(default_factory=dict)
     max_record_bytes: int = Field(default=1024 * 1024, ge=1)
     transaction_timeout_ms: int = Field(default=10_000, ge=1000)
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
     batch: BatchSettings = Field(default_factory=BatchSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)

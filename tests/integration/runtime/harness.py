@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+import yaml
+from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -197,3 +203,82 @@ async def wait_for(predicate: Callable[[], bool], timeout_s: float = 60.0) -> No
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.1)
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+class AgentProcess:
+    """``corps agent run TARGET --config FILE`` in a child process (for kill -9 and SIGTERM tests)."""
+
+    def __init__(self, target: str, settings: AgentSettings, workdir: Path, name: str = "agent") -> None:
+        self.config = workdir / f"{name}.yaml"
+        dumped = settings.model_dump(mode="json", exclude={"kafka", "registry"})
+        self.config.write_text(yaml.safe_dump(dumped), encoding="utf-8")
+        self.log_path = workdir / f"{name}.log"
+        self.target = target
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+            "SCHEMA_REGISTRY_URL": settings.registry.url,
+            "PYTHONPATH": str(REPO),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> AgentProcess:
+        corps = str(Path(sys.executable).parent / "corps")
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    str(corps),
+                    "agent",
+                    "run",
+                    self.target,
+                    "--config",
+                    str(self.config),
+                    "--log-format",
+                    "text",
+                ],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def terminate(self, timeout_s: float = 60) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout_s)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def __enter__(self) -> AgentProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.alive():
+            assert self.proc is not None
+            self.proc.kill()
+            self.proc.wait(30)
+
+
+def committed(config: dict[str, str], group_id: str, topic: str) -> int:
+    """Sum of the group's committed offsets on ``topic`` (the records it has finished).
+
+    Read without ``require_stable``: a killed replica's pending transactional commit does not block it.
+    """
+    admin = AdminClient(dict(config))
+    request = [ConsumerGroupTopicPartitions(group_id)]
+    result = admin.list_consumer_group_offsets(request, require_stable=False, request_timeout=10)
+    found = result[group_id].result(timeout=30)
+    return sum(max(tp.offset, 0) for tp in found.topic_partitions if tp.topic == topic)

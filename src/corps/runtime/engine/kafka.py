@@ -76,6 +76,8 @@ class KafkaEngine:
             "isolation.level": "read_committed",
             "enable.partition.eof": False,
             "fetch.queue.backoff.ms": 0,
+            "session.timeout.ms": settings.session_timeout_ms,
+            **({"group.instance.id": settings.instance_id} if settings.instance_id else {}),
             **settings.consumer_config,
         }
         self._producer_config: dict[str, Any] = {
