@@ -7,7 +7,6 @@ import click
 from corps import __version__
 from corps.cli.agent import agent
 from corps.cli.dev import dev
-from corps.cli.orchestrator import orchestrator
 from corps.cli.publish import publish
 from corps.cli.schemas import schemas
 from corps.cli.topology import topology
@@ -26,7 +25,6 @@ cli.add_command(topology)
 cli.add_command(schemas)
 cli.add_command(publish)
 cli.add_command(agent)
-cli.add_command(orchestrator)
 
 
 def main() -> None:
