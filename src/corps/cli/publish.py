@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from corps.cli._stack import resolve_stack
 from corps.events import (
     BrokerUnavailableError,
+    CatalogSubject,
     DeliveryReport,
     Envelope,
     EventCodec,
@@ -45,6 +46,8 @@ from corps.events import (
     topic_record_name_strategy,
 )
 from corps.events.errors import InvalidEnvelopeError, SchemaCatalogError
+from corps.events.subjects import SubjectNameStrategy
+from corps.settings import KafkaSettings
 
 __all__ = ["parse_lines", "publish"]
 
@@ -255,9 +258,9 @@ def publish(
 def _send(
     parsed: Parsed,
     ref: SchemaRef,
-    subject: Any,
+    subject: CatalogSubject,
     topic: str,
-    strategy: Any,
+    strategy: SubjectNameStrategy,
     register: bool,
     create_topic: bool,
     timeout: float,
@@ -308,8 +311,9 @@ def _send(
     return list(results.items())
 
 
-def _create(kafka: Any, topic: str) -> None:
-    admin = AdminClient(kafka.client_config())
+def _create(kafka: KafkaSettings, topic: str) -> None:
+    config: dict[str, str | int | float | bool] = {**kafka.client_config()}
+    admin = AdminClient(config)
     admin.create_topics([NewTopic(topic, num_partitions=-1, replication_factor=-1)])[topic].result(timeout=30)
 
 
