@@ -24,7 +24,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
 from corps.dev import (
     ExternalStatus,
@@ -246,26 +245,26 @@ def _external_payload(external: ExternalStatus) -> dict[str, Any]:
 
 
 def _print_status(payload: dict[str, Any]) -> None:
-    console = Console()
+    console = Console(soft_wrap=True, highlight=False)
     where = "external cluster (from the environment)" if payload["external"] else f"home {payload['home']}"
-    table = Table(title=f"corps dev stack: {where}", title_justify="left")
-    for column in ("service", "state", "address", "version", "pid", "log / error"):
-        table.add_column(column)
+    console.print(f"corps dev stack: {where}")
     rows = (
-        ("kafka", payload["bootstrap_servers"], payload["kafka_version"]),
-        ("registry", payload["schema_registry_url"], payload["registry_version"]),
+        ("kafka", payload["bootstrap_servers"], "Apache Kafka", payload["kafka_version"]),
+        ("registry", payload["schema_registry_url"], "Apicurio Registry", payload["registry_version"]),
     )
-    for name, address, version in rows:
+    for name, address, product, version in rows:
         detail = payload[name]
-        state = "[green]running[/green]" if detail["running"] else "[red]not running[/red]"
-        table.add_row(
-            name,
-            state,
-            address or "-",
-            version or "-",
-            str(detail.get("pid") or "-"),
-            str(detail.get("log") or detail.get("error") or "-"),
-        )
-    console.print(table)
+        word = "running" if detail["running"] else "unreachable" if payload["external"] else "not running"
+        state = f"[green]{word:<12}[/green]" if detail["running"] else f"[red]{word:<12}[/red]"
+        facts = [
+            f"{product} {version}" if version else None,
+            f"pid {detail['pid']}" if detail.get("pid") else None,
+        ]
+        extra = ", ".join(f for f in facts if f)
+        console.print(f"  {name:<9} {state} {address or '-'}" + (f"  ({extra})" if extra else ""))
+        if detail.get("log"):
+            console.print(f"            log: {detail['log']}")
+        if detail.get("error"):
+            console.print(f"            [red]{detail['error']}[/red]")
     if not payload["running"] and not payload["external"]:
         console.print("start it with `corps dev up`")
