@@ -23,7 +23,15 @@ _HINT = "run `corps dev up`, or set KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_
 
 
 class StackNotAvailableError(click.ClickException):
-    """Neither the environment nor a running local stack says where Kafka / the registry are."""
+    """Neither the environment nor a running local stack says where Kafka / the registry are.
+
+    Attributes:
+        missing: What cannot be found: ``"kafka"`` and/or ``"registry"``.
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ("kafka", "registry")) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 def resolve_stack(environ: Mapping[str, str] | None = None) -> tuple[KafkaSettings, RegistrySettings]:
@@ -40,7 +48,8 @@ def resolve_stack(environ: Mapping[str, str] | None = None) -> tuple[KafkaSettin
         missing = "SCHEMA_REGISTRY_URL" if settings.registry is None else "KAFKA_BOOTSTRAP_SERVERS"
         raise StackNotAvailableError(
             f"{missing} is not set but its partner is: set both to use an existing cluster, or neither "
-            "to use the local dev stack"
+            "to use the local dev stack",
+            ("registry",) if settings.registry is None else ("kafka",),
         )
     return _local(env, need_kafka=True)
 
@@ -66,14 +75,19 @@ def _local(env: Mapping[str, str], *, need_kafka: bool) -> tuple[KafkaSettings, 
     except ProvisionError as exc:
         raise StackNotAvailableError(f"local dev stack at {home}: {exc}") from exc
     down = [
-        name
-        for name, service in (("Kafka", status.kafka), ("the schema registry", status.registry))
-        if not service.running and (need_kafka or name != "Kafka")
+        (key, name)
+        for key, name, service in (
+            ("kafka", "Kafka", status.kafka),
+            ("registry", "schema registry", status.registry),
+        )
+        if not service.running and (need_kafka or key != "kafka")
     ]
     if down or status.info is None:
-        what = " and ".join(down) or "the stack"
+        names = " and the ".join(name for _, name in down) or "stack"
+        verb = "are" if len(down) > 1 else "is"
         raise StackNotAvailableError(
-            f"no cluster configured and {what} of the local dev stack ({home}) is not running: {_HINT}"
+            f"no cluster configured, and the local dev stack's {names} ({home}) {verb} not running: {_HINT}",
+            tuple(key for key, _ in down) or ("kafka", "registry"),
         )
     return (
         KafkaSettings(bootstrap_servers=status.info.bootstrap_servers),

@@ -26,7 +26,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from corps.cli._stack import resolve_stack
+from corps.cli._stack import StackNotAvailableError, resolve_stack
 from corps.events import (
     BrokerUnavailableError,
     CatalogSubject,
@@ -223,6 +223,9 @@ def publish(
         if parsed.rejected:
             raise click.exceptions.Exit(EXIT_REJECTED)
         return
+    if not parsed.accepted and not parsed.rejected:
+        click.echo(f"{event_type}: no events in the input; nothing sent")
+        return
     target = topic or default_topic(event_type)
     delivered = _send(
         parsed, ref, subject, target, _STRATEGIES[subject_strategy], register, create_topic, timeout
@@ -265,7 +268,11 @@ def _send(
     create_topic: bool,
     timeout: float,
 ) -> list[tuple[int, DeliveryReport | None]]:
-    kafka, registry_settings = resolve_stack()
+    try:
+        kafka, registry_settings = resolve_stack()
+    except StackNotAvailableError as exc:
+        click.echo(f"error: {exc.message}; nothing was sent", err=True)
+        raise click.exceptions.Exit(EXIT_BROKER if "kafka" in exc.missing else EXIT_REGISTRY) from exc
     producer = EventProducer(kafka, client_id="corps-publish")
     try:
         topics = producer.check_connection()

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from corps.cli._stack import resolve_registry
+from corps.cli._stack import StackNotAvailableError, resolve_registry
 from corps.events import (
     Incompatibility,
     RegistryError,
@@ -118,7 +118,12 @@ def register(directory: Path, subject_format: str, only: tuple[str, ...]) -> Non
         except SchemaCatalogError as exc:
             raise click.BadParameter(str(exc), param_hint="--only") from exc
     table = Table("subject", "version", "registry version", "schema id", "compatibility", "")
-    with SchemaRegistry(resolve_registry()) as registry:
+    try:
+        registry_settings = resolve_registry()
+    except StackNotAvailableError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        raise click.exceptions.Exit(EXIT_REGISTRY_UNAVAILABLE) from exc
+    with SchemaRegistry(registry_settings) as registry:
         try:
             for name in names:
                 subject = catalog[name]
