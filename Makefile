@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install corps with its dev tools
 
 demo: install ## The main job: local broker + registry, a real workflow, then an audit replay
-	$(BIN)/python -m corps.cli.main demo
+	$(BIN)/corps demo
 
 test: install ## All tests: lint, types, schema checks, unit, then integration/e2e/fault on a real local stack
 	$(MAKE) --no-print-directory lint typecheck

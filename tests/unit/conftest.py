@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-_BROKER_FIXTURES = frozenset({"stack", "kafka_config", "registry_url", "admin"})
+_BROKER_FIXTURES = frozenset(
+    {"stack", "kafka_config", "registry_url", "admin", "local_stack", "scratch_stack", "create_topic"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
