@@ -5,8 +5,14 @@ from __future__ import annotations
 import click
 
 from corps import __version__
+from corps.cli.acl import acl
 from corps.cli.agent import agent
+from corps.cli.agents import agents
+from corps.cli.demo import demo
 from corps.cli.dev import dev
+from corps.cli.dlq import dlq
+from corps.cli.orchestrator import orchestrator
+from corps.cli.policy import policy
 from corps.cli.publish import publish
 from corps.cli.schemas import schemas
 from corps.cli.topology import topology
@@ -21,10 +27,16 @@ def cli() -> None:
 
 
 cli.add_command(dev)
+cli.add_command(demo)
 cli.add_command(topology)
 cli.add_command(schemas)
 cli.add_command(publish)
+cli.add_command(policy)
+cli.add_command(acl)
 cli.add_command(agent)
+cli.add_command(agents)
+cli.add_command(dlq)
+cli.add_command(orchestrator)
 
 
 def main() -> None:
