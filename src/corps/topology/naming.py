@@ -7,7 +7,8 @@ For workflow ``support`` and event type ``TicketOpened``:
 * ``support.lifecycle.proposed`` / ``support.lifecycle`` — lifecycle events (StepFailed,
   Compensation*, Workflow*) proposed by agents, admitted by the gate, written directly by the
   orchestrator;
-* ``support.decisions`` — the gate's decision log (one record per proposed event, hash-chained).
+* ``support.decisions`` — the gate's decision log (one record per proposed event, hash-chained);
+* ``corps.policies`` — published policy sets, compacted, shared by every workflow (``policy_topic``).
 
 Event types are PascalCase and the orchestrator's streams lower case, so the two can never collide. The
 schema registry subject of a topic is ``<topic>-value`` (the TopicNameStrategy).
@@ -22,6 +23,7 @@ __all__ = [
     "admitted_topic",
     "decision_topic",
     "lifecycle_topic",
+    "policy_topic",
     "proposed_topic",
     "subject_for",
     "topic_name",
@@ -29,6 +31,7 @@ __all__ = [
 
 LIFECYCLE = "lifecycle"
 DECISIONS = "decisions"
+POLICIES = "corps.policies"
 _PROPOSED_SUFFIX = "proposed"
 
 
@@ -74,3 +77,8 @@ def decision_topic(workflow: str) -> str:
 def subject_for(topic: str) -> str:
     """The registry subject of a topic's values (TopicNameStrategy)."""
     return f"{topic}-value"
+
+
+def policy_topic() -> str:
+    """The compacted topic of published policy sets (key: set name), one per cluster."""
+    return POLICIES

@@ -1,0 +1,175 @@
+"""A policy set compiled for evaluation: CEL programs built once per set version, matchers prepared.
+
+:func:`compile_policy_set` is the only place CEL is compiled; the gate compiles a set when it switches
+to it, replay once per recorded set version — never per event.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from corps.policy.expressions import CelProgram, ExpressionError, compile_expression
+from corps.policy.inputs import EventLike
+from corps.policy.models import CounterScope, Policy
+from corps.policy.policy_set import PolicySet, SetVersion
+from corps.policy.state import PolicyState
+
+__all__ = ["CompiledPolicy", "CompiledPolicySet", "PolicyExpressionError", "compile_policy_set"]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_Matcher = Callable[[str], bool]
+
+
+class PolicyExpressionError(ExpressionError):
+    """A policy's CEL is invalid; names the policy and the key (``condition`` or ``budget.amount``)."""
+
+    def __init__(self, policy_id: str, key: str, cause: ExpressionError) -> None:
+        super().__init__(cause.message, cause.line, cause.column, cause.detail)
+        self.policy_id = policy_id
+        self.key = key
+        self.args = (f"policy {policy_id}, {key} {cause.line}:{cause.column}: {cause.message}",)
+
+
+def _matcher(patterns: Sequence[str]) -> _Matcher | None:
+    if not patterns:
+        return None
+    exact = frozenset(p for p in patterns if not any(c in p for c in "*?["))
+    globs = [re.compile(fnmatch.translate(p)) for p in patterns if p not in exact]
+    if not globs:
+        return exact.__contains__
+    return lambda value: value in exact or any(g.match(value) for g in globs)
+
+
+def _scope_value(event: EventLike, scope: CounterScope) -> str:
+    env = event.envelope
+    value = {
+        CounterScope.TENANT: env.tenant,
+        CounterScope.SOURCE: env.source,
+        CounterScope.TYPE: env.type,
+        CounterScope.STEP: env.step or "",
+        CounterScope.WORKFLOW: env.workflow_id,
+    }[scope]
+    return quote(value, safe="")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """One policy ready to evaluate.
+
+    Attributes:
+        policy: The policy.
+        condition: Its compiled condition (``None``: always true).
+        amount: A budget's compiled amount expression.
+    """
+
+    policy: Policy
+    condition: CelProgram | None
+    amount: CelProgram | None
+    _full_type: _Matcher | None = field(repr=False)
+    _short_type: _Matcher | None = field(repr=False)
+    _sources: _Matcher | None = field(repr=False)
+    _tenants: _Matcher | None = field(repr=False)
+    _steps: _Matcher | None = field(repr=False)
+
+    def matches_type(self, event_type: str) -> bool:
+        """Whether ``match.events`` admits this ``ce_type``."""
+        if self._full_type is None and self._short_type is None:
+            return True
+        short = event_type.rpartition(".")[2]
+        return bool(
+            (self._full_type is not None and self._full_type(event_type))
+            or (self._short_type is not None and self._short_type(short))
+        )
+
+    def matches_rest(self, event: EventLike) -> bool:
+        """Whether sources, tenants and steps admit the event (the type is checked apart)."""
+        env = event.envelope
+        return (
+            (self._sources is None or self._sources(env.source))
+            and (self._tenants is None or self._tenants(env.tenant))
+            and (self._steps is None or self._steps(env.step or ""))
+        )
+
+    def counter_key(self, event: EventLike) -> str:
+        """The key of this (throttle or budget) policy's counter for ``event``."""
+        effect = self.policy.throttle or self.policy.budget
+        scopes = effect.by if effect is not None else ()
+        parts = [f"{scope.value}={_scope_value(event, scope)}" for scope in scopes]
+        return "|".join([self.policy.id, *parts])
+
+
+def _compile_one(policy: Policy) -> CompiledPolicy:
+    def cel(source: str | None, key: str) -> CelProgram | None:
+        if source is None:
+            return None
+        try:
+            return compile_expression(source)
+        except ExpressionError as exc:
+            raise PolicyExpressionError(policy.id, key, exc) from exc
+
+    events = policy.match.events
+    return CompiledPolicy(
+        policy=policy,
+        condition=cel(policy.condition, "condition"),
+        amount=cel(policy.budget.amount if policy.budget else None, "budget.amount"),
+        _full_type=_matcher([e for e in events if "." in e]),
+        _short_type=_matcher([e for e in events if "." not in e]),
+        _sources=_matcher(policy.match.sources),
+        _tenants=_matcher(policy.match.tenants),
+        _steps=_matcher(policy.match.steps),
+    )
+
+
+class CompiledPolicySet:
+    """A policy set with every expression compiled; its answers never change (it only memoises matching).
+
+    Args:
+        policy_set: The set.
+        version: The version to name in decisions, when it was recorded elsewhere (the digest read
+            from the policies topic); default ``policy_set.version``.
+
+    Raises:
+        PolicyExpressionError: A condition or budget amount is not valid CEL (with its position).
+    """
+
+    def __init__(self, policy_set: PolicySet, version: SetVersion | None = None) -> None:
+        self.policy_set = policy_set
+        self.version: SetVersion = version or policy_set.version
+        self.policies: tuple[CompiledPolicy, ...] = tuple(_compile_one(p) for p in policy_set.policies)
+        self._by_type: dict[str, tuple[CompiledPolicy, ...]] = {}
+        self._windows = {
+            p.id: p.budget.window // timedelta(milliseconds=1) for p in policy_set.policies if p.budget
+        }
+
+    def candidates(self, event: EventLike) -> tuple[CompiledPolicy, ...]:
+        """The policies whose match admits ``event``, in policy-id order."""
+        event_type = event.envelope.type
+        by_type = self._by_type.get(event_type)
+        if by_type is None:
+            by_type = tuple(p for p in self.policies if p.matches_type(event_type))
+            if len(self._by_type) < 10_000:  # a cache, bounded against a flood of odd types
+                self._by_type[event_type] = by_type
+        return tuple(p for p in by_type if p.matches_rest(event))
+
+    def prune(self, state: PolicyState, now: datetime) -> PolicyState:
+        """Drop counters of ``state`` that hold nothing any more at ``now`` (decisions do not change)."""
+        return state.pruned(to_ns(now), self._windows)
+
+
+def compile_policy_set(policy_set: PolicySet, version: SetVersion | None = None) -> CompiledPolicySet:
+    """Compile every CEL expression of ``policy_set`` once (``version``: see :class:`CompiledPolicySet`).
+
+    Raises:
+        PolicyExpressionError: An expression is invalid; the error names the policy, key and position.
+    """
+    return CompiledPolicySet(policy_set, version)
+
+
+def to_ns(moment: datetime) -> int:
+    """Epoch nanoseconds of an aware datetime, in exact integer arithmetic."""
+    return ((moment - EPOCH) // timedelta(microseconds=1)) * 1000
