@@ -111,13 +111,12 @@ def routing_from_topology(topology: Topology, agent: Agent) -> dict[str, Any]:
         }
         if step.compensation is not None:
             c = step.compensation
+            attempts = c.max_attempts or defaults.compensation_attempts
+            policy = TopologyRetry(max_attempts=attempts, backoff=defaults.compensation_backoff)
             handlers[CompensationRequested.event_type] = {
-                "retry": {
-                    **_retry(TopologyRetry(max_attempts=c.max_attempts or defaults.compensation_attempts,
-                                           backoff=defaults.compensation_backoff)),
-                },
+                "retry": _retry(policy),
                 "timeout_s": (c.timeout or defaults.compensation_timeout).total_seconds(),
-            }  # fmt: skip
+            }
     return {
         "routing": {
             "inputs": inputs,

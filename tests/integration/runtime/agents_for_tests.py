@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from corps.events.demo import Customer, TicketOpened, TicketTriaged
-from corps.runtime import Agent, current_context, handler
+from corps.runtime import (
+    Agent,
+    DependencyUnavailableError,
+    InvalidInputError,
+    RetryableError,
+    current_context,
+    handler,
+)
 
 
 def ticket(n: int, *, subject: str = "refund please", amount: int | None = 1000) -> TicketOpened:
@@ -29,3 +36,25 @@ async def triage(event: TicketOpened) -> TicketTriaged:
 
 
 TRIAGE = Agent(name="triage", version="1.0.0", handlers=[triage], capabilities=["classify"])
+
+
+@handler
+async def flaky_triage(event: TicketOpened) -> TicketTriaged:
+    """Fails its first attempt for tickets whose subject is 'flaky'; always fails for 'down' and 'invalid'."""
+    ctx = current_context()
+    if event.subject == "flaky" and ctx.attempt == 1:
+        raise RetryableError("first attempt fails")
+    if event.subject == "down":
+        raise DependencyUnavailableError("the model API is down")
+    if event.subject == "invalid":
+        raise InvalidInputError("no ticket text")
+    return TicketTriaged(
+        ticket_id=event.ticket_id,
+        category="OTHER",
+        priority="NORMAL",
+        needs_refund=False,
+        summary=f"{ctx.workflow_id}:{ctx.attempt}",
+    )
+
+
+FLAKY = Agent(name="flaky-triage", version="1.0.0", handlers=[flaky_triage])

@@ -128,8 +128,8 @@ class Bed:
         self, topic: str, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]]
     ) -> None:
         if self._producer is None:
-            self._producer = Producer({**self.config, "enable.idempotence": True, "linger.ms": 5,
-                                       "message.max.bytes": 4 * 1024 * 1024})  # fmt: skip
+            conf = {**self.config, "enable.idempotence": True, "linger.ms": 5, "message.max.bytes": 4 << 20}
+            self._producer = Producer(conf)
         while True:
             try:
                 self._producer.produce(topic, value, key, headers=list(headers))  # type: ignore[arg-type]
@@ -152,9 +152,14 @@ class Bed:
     ) -> list[RawRecord]:
         """Read ``topic`` from the start (read_committed) until ``count`` records, then ``settle_s`` more."""
         consumer = Consumer(
-            {**self.config, "group.id": f"reader-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
-             "isolation.level": "read_committed", "fetch.queue.backoff.ms": 0}
-        )  # fmt: skip
+            {
+                **self.config,
+                "group.id": f"reader-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+                "fetch.queue.backoff.ms": 0,
+            }
+        )
         try:
             partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
             consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
