@@ -1,0 +1,363 @@
+"""The orchestrator service: gate + orchestrator on Kafka, one transaction per batch, state from Kafka.
+
+Typical use (``corps orchestrator run`` does this)::
+
+    async with OrchestratorService(topology, settings) as service:
+        await service.run(stop)          # until stop is set; the batch in flight is committed
+
+Each batch of proposed records is one Kafka transaction: the admitted records, the decision records,
+the orchestrator's lifecycle events, the dead letters, the changelog records of every workflow touched
+and the batch's input offsets (``send_offsets_to_transaction``) commit together or not at all. The
+workflow table is rebuilt from the changelog when partitions are assigned, after the producer's
+``init_transactions`` fenced any predecessor with the same ``instance_id`` and aborted its open
+transaction. So after ``kill -9`` nothing is admitted twice, no compensation is emitted twice or
+missed: the next run starts exactly at the last commit, with the state of that commit.
+
+Why not the runtime's ``KafkaEngine``: it runs an agent ``Processor`` (stateless per record, key-based
+partitioning, no timers); the service needs a state table whose batch changes are rolled back when a
+transaction aborts, a state restore inside the rebalance callback, clock-driven deadline ticks with no
+input record, and outputs pinned to the workflow's partition. The loop below mirrors the engine's
+transaction handling (abort + rewind on abortable errors, stop on fatal ones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+
+from corps.errors import ConfigurationError, CorpsError
+from corps.events import EventCodec, RawRecord, SchemaRegistry
+from corps.events.errors import RegistryUnavailableError
+from corps.orchestrator.pipeline import Pipeline
+from corps.orchestrator.policy import Policy
+from corps.orchestrator.restore import read_partitions
+from corps.orchestrator.settings import OrchestratorSettings
+from corps.orchestrator.topics import TopologyTopics
+from corps.runtime.topics import TopicAdmin
+from corps.topology import Topology, desired_topics
+
+__all__ = ["OrchestratorError", "OrchestratorService", "ServiceStats"]
+
+_log = logging.getLogger("corps.orchestrator")
+_T = TypeVar("_T")
+TP = tuple[str, int]
+
+
+class OrchestratorError(CorpsError):
+    """The service cannot go on (fenced by a newer instance, fatal client error, unreadable state)."""
+
+
+class _Rewind(CorpsError):
+    retriable = True
+
+
+@dataclass
+class ServiceStats:
+    """Counters of one service run."""
+
+    batches: int = 0
+    records_in: int = 0
+    records_out: int = 0
+    aborted: int = 0
+    restored: int = 0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrchestratorService:
+    """Gate + orchestrator of one topology as a Kafka transactional stream processor.
+
+    Args:
+        topology: The topology served.
+        settings: The process settings.
+        policy: The gate's policy (allow everything by default).
+        clock: The injected clock of deadlines and decision contexts (aware datetimes).
+    """
+
+    def __init__(
+        self,
+        topology: Topology,
+        settings: OrchestratorSettings,
+        *,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.topology = topology
+        self.settings = settings
+        self.clock = clock
+        self._registry = SchemaRegistry(settings.registry)
+        workflow = topology.workflow.name
+        self.topics = TopologyTopics.of(topology)
+        codec = EventCodec(self._registry, subject_strategy=self.topics.subject)
+        self.pipeline = Pipeline(topology, codec, policy=policy, orchestrate=settings.orchestrate)
+        self.group_id = settings.group_id or f"corps-orchestrator.{workflow}"
+        self.transactional_id = f"corps-orchestrator.{workflow}.{settings.instance_id}"
+        self.stats = ServiceStats()
+        self._base = settings.kafka.client_config()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"corps-orchestrator-{workflow}")
+        self._consumer: Consumer | None = None
+        self._producer: Producer | None = None
+        self._owned: set[int] = set()
+        self._backoff = 0.5
+        self.ready = threading.Event()
+        """Set once partitions were assigned and their state restored."""
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> OrchestratorService:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Check the topology's topics, create the service's own, fence predecessors and subscribe.
+
+        Raises:
+            ConfigurationError: A topic of the topology is missing or partitioned differently.
+        """
+        await self._blocking(self._check_topics)
+        producer = Producer(
+            {
+                **self._base,
+                "client.id": self.transactional_id,
+                "transactional.id": self.transactional_id,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "transaction.timeout.ms": self.settings.transaction_timeout_ms,
+                **self.settings.producer_config,
+            }
+        )
+        await self._blocking(lambda: producer.init_transactions(60))
+        self._producer = producer
+        consumer = Consumer(
+            {
+                **self._base,
+                "group.id": self.group_id,
+                "client.id": self.transactional_id,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "isolation.level": "read_committed",
+                "partition.assignment.strategy": "range",  # same partition index of every topic together
+                "fetch.queue.backoff.ms": 0,
+                **self.settings.consumer_config,
+            }
+        )
+        consumer.subscribe(self.topics.inputs, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self._consumer = consumer
+        _log.info("orchestrator %s subscribed to %d topics", self.transactional_id, len(self.topics.inputs))
+
+    async def close(self) -> None:
+        """Leave the group and close the clients (every batch committed before)."""
+        consumer, producer = self._consumer, self._producer
+        self._consumer = self._producer = None
+        if consumer is not None:
+            await self._blocking(consumer.close)
+        if producer is not None:
+            await self._blocking(lambda: producer.flush(10))
+        self._registry.close()
+        self._executor.shutdown(wait=True)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle batches and fire deadlines until ``stop`` is set (the batch in flight is committed)."""
+        while not stop.is_set():
+            try:
+                await self._blocking(self._step)
+                self._backoff = 0.5
+            except (RegistryUnavailableError, _Rewind) as exc:
+                _log.warning("batch not committed, reading it again in %.1fs: %s", self._backoff, exc)
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, 30.0)
+
+    # -- one batch ----------------------------------------------------------------------------------------
+
+    def _step(self) -> None:
+        consumer = self._require(self._consumer)
+        wait_s = self.settings.max_wait_ms / 1000
+        due = self.pipeline.next_deadline()
+        if due is not None:
+            wait_s = max(0.0, min(wait_s, (due - self.clock()).total_seconds()))
+        messages = consumer.consume(self.settings.max_batch, wait_s)
+        now = self.clock()
+        first: dict[TP, int] = {}
+        commit: dict[TP, int] = {}
+        pipeline = self.pipeline
+        try:
+            for message in messages:
+                raw = self._raw(message)
+                if raw is None:
+                    continue
+                tp = (raw.topic, raw.partition)
+                first.setdefault(tp, raw.offset)
+                commit[tp] = raw.offset + 1
+                pipeline.handle(raw, now)
+            pipeline.tick(now)
+            if commit or pipeline.outputs:
+                self._transaction(commit)
+                self.stats.batches += 1
+                self.stats.records_in += sum(commit[tp] - first[tp] for tp in commit)
+            pipeline.commit()
+        except BaseException:
+            pipeline.rollback()
+            self._rewind(first)
+            raise
+
+    def _transaction(self, commit: dict[TP, int]) -> None:
+        producer, consumer = self._require(self._producer), self._require(self._consumer)
+        records = [*self.pipeline.outputs, *self.pipeline.changelog()]
+        producer.begin_transaction()
+        try:
+            produce = producer.produce
+            for out in records:
+                while True:
+                    try:
+                        produce(
+                            out.topic,
+                            out.value,
+                            out.key,
+                            partition=out.partition,
+                            headers=cast(Any, out.headers),
+                        )
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+            if commit:
+                offsets = [TopicPartition(t, p, o) for (t, p), o in commit.items()]
+                producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
+            self._commit(producer)
+            self.stats.records_out += len(records)
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if error.txn_requires_abort():
+                self.stats.aborted += 1
+                producer.abort_transaction(30)
+                raise _Rewind(f"transaction aborted: {error.str()}") from exc
+            raise OrchestratorError(
+                f"transaction failed ({'fatal' if error.fatal() else 'error'}): {error.str()}"
+            ) from exc
+
+    @staticmethod
+    def _commit(producer: Producer) -> None:
+        for attempt in range(3):
+            try:
+                producer.commit_transaction(60)
+                return
+            except KafkaException as exc:
+                error: KafkaError = exc.args[0]
+                if not error.retriable() or attempt == 2:
+                    raise
+
+    def _raw(self, message: Message) -> RawRecord | None:
+        error = message.error()
+        if error is not None:
+            if error.fatal():
+                raise OrchestratorError(f"fatal consumer error: {error.str()}")
+            if error.code() != KafkaError._PARTITION_EOF:
+                _log.warning("consumer error: %s", error.str())
+            return None
+        return RawRecord.from_message(cast(Any, message))
+
+    def _rewind(self, first: dict[TP, int]) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        for (topic, partition), offset in first.items():
+            if partition in self._owned:
+                try:
+                    consumer.seek(TopicPartition(topic, partition, offset))
+                except KafkaException as exc:  # revoked meanwhile: the next owner reads from the commit
+                    _log.debug("seek %s[%d] failed: %s", topic, partition, exc)
+
+    # -- partitions and state -----------------------------------------------------------------------------
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        indexes = {p.partition for p in partitions}
+        new = indexes - self._owned
+        started = time.monotonic()
+        records = read_partitions(
+            self._base, self.topics.state, new, timeout_s=self.settings.restore_timeout_s
+        )
+        try:
+            restored = self.pipeline.restore([r.value for r in records if r.value is not None])
+        except ValueError as exc:
+            raise OrchestratorError(f"{self.topics.state}: unreadable state record: {exc}") from exc
+        self._owned |= new
+        self.stats.restored += restored
+        self.ready.set()
+        _log.info(
+            "partitions %s assigned: %d workflow records restored in %.2fs",
+            sorted(new),
+            restored,
+            time.monotonic() - started,
+        )
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        gone = {p.partition for p in partitions}
+        dropped = self.pipeline.store.drop_partitions(gone)
+        self._owned -= gone
+        _log.info("partitions %s revoked (%d workflow records dropped)", sorted(gone), dropped)
+
+    def _check_topics(self) -> None:
+        admin = TopicAdmin(self._base)
+        wanted = [spec.name for spec in desired_topics(self.topology)]
+        found = admin.require(wanted, f"topology {self.topology.workflow.name}")
+        count = self.topology.topics.partitions
+        if self.settings.create_topics:
+            replication = self.topology.topics.replication
+            admin.ensure(
+                [self.topics.state],
+                partitions=count,
+                replication=replication,
+                config={"cleanup.policy": "compact"},
+            )
+            admin.ensure([self.topics.dead_letters], partitions=count, replication=replication)
+        own = [self.topics.state, self.topics.dead_letters]
+        deadline = time.monotonic() + 30
+        while not set(own) <= admin.partitions().keys() and time.monotonic() < deadline:
+            time.sleep(0.2)  # a topic created just now shows in the metadata a moment later
+        found.update(admin.require(own, "orchestrator"))
+        uneven = sorted(f"{name} ({n})" for name, n in found.items() if n != count)
+        if uneven:
+            raise ConfigurationError(
+                f"topics not co-partitioned with the topology's {count} partitions: {', '.join(uneven)}"
+            )
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _require(client: _T | None) -> _T:
+        if client is None:
+            raise OrchestratorError("the orchestrator service is not started")
+        return client
+
+    async def _blocking(self, call: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def __repr__(self) -> str:
+        return f"OrchestratorService({self.transactional_id!r})"
+
+    def describe(self) -> dict[str, Any]:
+        """What this service runs, for logs and the CLI."""
+        return {
+            "workflow": self.topology.workflow.name,
+            "instance": self.transactional_id,
+            "group": self.group_id,
+            "orchestrate": self.settings.orchestrate,
+            "inputs": self.topics.inputs,
+        }

@@ -1,0 +1,46 @@
+"""Typed settings of the orchestrator service (gate + orchestrator), one frozen object per process."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from corps.settings import KafkaSettings, RegistrySettings
+
+__all__ = ["OrchestratorSettings"]
+
+
+class OrchestratorSettings(BaseModel):
+    """Everything the service needs besides the topology.
+
+    Attributes:
+        kafka: How to reach Kafka.
+        registry: How to reach the schema registry.
+        orchestrate: Run the orchestrator stage behind the gate (off: the gate alone).
+        instance_id: Stable id of this replica. It names the transactional producer
+            (``corps-orchestrator.<workflow>.<instance_id>``), so a restarted replica fences its
+            predecessor and aborts its open transaction at once. Replicas of one topology need distinct
+            ids; they share the partitions through the consumer group.
+        group_id: Consumer group (default ``corps-orchestrator.<workflow>``).
+        max_batch: Most records in one batch (one Kafka transaction).
+        max_wait_ms: Longest wait for records before a batch is cut (also the timer resolution).
+        transaction_timeout_ms: How long the broker keeps a dead replica's transaction open.
+        restore_timeout_s: Longest time to rebuild the state of newly assigned partitions.
+        create_topics: Create the state changelog and dead-letter topics when missing.
+        consumer_config: Extra librdkafka consumer settings (override the service's).
+        producer_config: Extra librdkafka producer settings (override the service's).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kafka: KafkaSettings
+    registry: RegistrySettings
+    orchestrate: bool = True
+    instance_id: str = Field(default="0", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    group_id: str | None = None
+    max_batch: int = Field(default=2000, ge=1, le=100_000)
+    max_wait_ms: int = Field(default=50, ge=1, le=60_000)
+    transaction_timeout_ms: int = Field(default=10_000, ge=1000)
+    restore_timeout_s: float = Field(default=300.0, gt=0)
+    create_topics: bool = True
+    consumer_config: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    producer_config: dict[str, str | int | float | bool] = Field(default_factory=dict)
