@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corps.events.demo import Customer, TicketOpened, TicketTriaged
+from corps.events.demo import Customer, RefundIssued, TicketOpened, TicketTriaged
 from corps.runtime import (
     Agent,
     DependencyUnavailableError,
@@ -58,3 +58,13 @@ async def flaky_triage(event: TicketOpened) -> TicketTriaged:
 
 
 FLAKY = Agent(name="flaky-triage", version="1.0.0", handlers=[flaky_triage])
+
+
+@handler
+async def refund(event: TicketTriaged) -> RefundIssued | None:
+    if not event.needs_refund:
+        return None
+    return RefundIssued(ticket_id=event.ticket_id, refund_id=f"r-{event.ticket_id}", amount_cents=500)
+
+
+REFUNDS = Agent(name="refunds", version="1.0.0", handlers=[refund])

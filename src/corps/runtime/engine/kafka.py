@@ -301,16 +301,17 @@ class KafkaEngine:
                 del self._paused[tp]
 
     def _report_lag(self) -> None:
+        """Every few seconds, set the lag gauge of each owned partition that has been fetched from."""
         now = time.monotonic()
         consumer = self._consumer
         if consumer is None or now - self._last_lag < 5.0 or not self._assigned:
             return
-        self._last_lag = now
         parts = [TopicPartition(t, p) for t, p in self._assigned]
         for tp in consumer.position(parts):
             _low, high = consumer.get_watermark_offsets(tp, cached=True)
-            if high >= 0 and tp.offset >= 0:
+            if high >= 0 and tp.offset >= 0:  # unknown until the partition's first fetch
                 self.metrics.lag(tp.topic, tp.partition, max(0, high - tp.offset))
+                self._last_lag = now
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._assigned = {(p.topic, p.partition) for p in partitions}
