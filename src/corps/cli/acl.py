@@ -35,7 +35,7 @@ def _topology(file: Path) -> Topology:
     try:
         return load_topology(file).topology
     except TopologyError as exc:
-        err = Console(stderr=True)
+        err = Console(stderr=True, soft_wrap=True)
         for item in exc.diagnostics:
             err.print(str(item), style="red", markup=False, highlight=False, soft_wrap=True)
         raise click.exceptions.Exit(1) from exc
@@ -89,7 +89,7 @@ def apply(file: Path, dry_run: bool, gate: str, orchestrator: str, client: str) 
     KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD. Bindings of the same principals
     that the plan does not contain are reported, not deleted.
     """
-    console, err = _console(), Console(stderr=True)
+    console, err = _console(), Console(stderr=True, soft_wrap=True)
     entries = plan_acls(_topology(file), AclSettings(gate=gate, orchestrator=orchestrator, client=client))
     if dry_run:
         console.print(_table(entries, f"{file}: {len(entries)} ACL(s) (dry run)"))

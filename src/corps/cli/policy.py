@@ -82,7 +82,7 @@ def test_command(
     invalid policy (CEL errors name their position) or an unusable line exits 1 — for CI. The event
     format is in ``corps.policy.offline``.
     """
-    console, err = _console(), Console(stderr=True)
+    console, err = _console(), Console(stderr=True, soft_wrap=True)
     loaded = _load(files, topology, err)
     compiled = compile_policy_set(loaded.policy_set)
     try:
@@ -140,7 +140,7 @@ def apply(files: tuple[Path, ...], topology: Path | None, replication: int, dry_
     Everything is checked first (CEL included, with positions); an invalid set publishes nothing. An
     unchanged set (same content digest as the latest version) is not published again.
     """
-    console, err = Console(), Console(stderr=True)
+    console, err = Console(), Console(stderr=True, soft_wrap=True)
     loaded = _load(files, topology, err)
     policy_set = loaded.policy_set
     compile_policy_set(policy_set)
@@ -166,7 +166,7 @@ def apply(files: tuple[Path, ...], topology: Path | None, replication: int, dry_
 @click.option("--version", "number", type=int, help="Show this version of NAME (default: the latest).")
 def show(name: str | None, number: int | None) -> None:
     """List the published policy sets, or show the policies of set NAME."""
-    console, err = Console(), Console(stderr=True)
+    console, err = Console(), Console(stderr=True, soft_wrap=True)
     try:
         history = PolicyStore(_kafka().client_config()).read()
     except CorpsError as exc:

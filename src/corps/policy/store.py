@@ -71,7 +71,7 @@ def encode_value(policy_set: PolicySet) -> bytes:
 
 
 def decode_record(
-    key: bytes | None, value: bytes | None, *, partition: int, offset: int
+    key: bytes | None, value: bytes | None, *, partition: int, offset: int, topic: str | None = None
 ) -> PublishedPolicySet | None:
     """Read one record of the policies topic (``None`` for a tombstone).
 
@@ -80,7 +80,7 @@ def decode_record(
     """
     if value is None:
         return None
-    where = f"{policy_topic()}[{partition}]@{offset}"
+    where = f"{topic or policy_topic()}[{partition}]@{offset}"
     try:
         body = json.loads(value)
         content = body["content"]
@@ -105,11 +105,16 @@ class PolicyHistory:
     versions: dict[str, dict[int, PublishedPolicySet]] = field(default_factory=dict)
 
     def add(self, published: PublishedPolicySet) -> bool:
-        """Fold one record in; True when it is a new latest version of its set."""
-        versions = self.versions.setdefault(published.policy_set.name, {})
+        """Fold one record in; True when it is a new latest version of its set.
+
+        Of the two records of one version, the latest pointer (key ``<name>``) is kept when both are
+        read: its offset is the one a reader reports.
+        """
+        name = published.policy_set.name
+        versions = self.versions.setdefault(name, {})
         number = published.policy_set.number
         newest = max(versions, default=-1)
-        if number not in versions:
+        if number not in versions or published.key == name:
             versions[number] = published
         return number > newest
 
@@ -265,7 +270,9 @@ class PolicyStore:
                     pending.pop(partition, None)  # robust to compaction gaps at the end
                     continue
                 raise PolicyStoreError(f"cannot read {self.topic}: {error}")
-            published = decode_record(msg.key(), msg.value(), partition=partition, offset=offset)
+            published = decode_record(
+                msg.key(), msg.value(), partition=partition, offset=offset, topic=self.topic
+            )
             if published is not None:
                 found.append(published)
             if offset + 1 >= pending.get(partition, 0):
