@@ -98,10 +98,13 @@ class Bed:
         base.update(kw)
         return AgentSettings.model_validate(base)
 
+    def _subject(self, topic: str, event_type: str) -> str:
+        return f"{topic}-{event_type}" if topic == self.lifecycle else f"{topic}-value"
+
     @property
     def codec(self) -> EventCodec:
         if self._codec is None:
-            self._codec = EventCodec(SchemaRegistry(self.registry))
+            self._codec = EventCodec(SchemaRegistry(self.registry), subject_strategy=self._subject)
         return self._codec
 
     def publish(
