@@ -9,6 +9,7 @@ the batch in flight is committed, the consumer group left.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,8 @@ def run(
     except ValidationError as exc:
         raise click.ClickException(f"invalid orchestrator settings:\n{exc}") from exc
     configure_logging(log_level, json_format=log_format == "json", static={"service": "orchestrator"})
+    for chatty in ("httpx", "httpx2"):  # one INFO line per registry request otherwise
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         asyncio.run(_serve(topology, settings))
     except ConfigurationError as exc:

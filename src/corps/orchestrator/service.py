@@ -150,6 +150,9 @@ class OrchestratorService:
             {
                 **self._base,
                 "group.id": self.group_id,
+                # Static membership: a replica restarted with the same instance id (after kill -9) takes
+                # its partitions back at once instead of waiting for the dead member's session to expire.
+                "group.instance.id": self.transactional_id,
                 "client.id": self.transactional_id,
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",

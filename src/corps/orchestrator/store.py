@@ -99,13 +99,16 @@ class StateStore:
         self._overlay.clear()
 
     def load(self, records: Iterable[WorkflowRecord]) -> int:
-        """Add records restored from the changelog (outside any batch); return how many."""
-        count = 0
-        for record in records:
+        """Add records restored from the changelog (outside any batch, the last per workflow wins).
+
+        Returns:
+            How many workflows were restored.
+        """
+        latest = {record.workflow_id: record for record in records}
+        for record in latest.values():
             self._committed[record.workflow_id] = record
             self._schedule(record)
-            count += 1
-        return count
+        return len(latest)
 
     def drop_partitions(self, partitions: Iterable[int]) -> int:
         """Forget the records of partitions this process no longer owns; return how many."""
