@@ -1,10 +1,18 @@
-"""The thin orchestrator: it watches the log, tracks every workflow and compensates failed ones.
+"""The thin orchestrator: gates proposed events, tracks every workflow, compensates failed ones.
 
-This package holds the pure saga state machine (:class:`SagaMachine`): given a topology, a workflow's
-state and one observed event it returns the new state and the commands to emit. The Kafka-facing
-service around it (gate, state table, timers) builds on it.
+It watches the log and never calls an agent.
+
+* :class:`SagaMachine` — the pure saga state machine: a workflow's state and one observation in, the
+  new state and the commands to emit out.
+* The gate (:class:`Policy`, :class:`Decision`, :class:`AllowAll`) — the only writer of admitted
+  topics; every decision is a hash-chained :class:`~corps.events.lifecycle.PolicyDecision`
+  (:func:`canonical_event`, :func:`link_hash` define the chain; replay recomputes it).
+* :class:`OrchestratorService` — gate + orchestrator on Kafka, one transaction per batch, state in a
+  compacted changelog (:class:`OrchestratorSettings`; ``corps orchestrator run``).
 """
 
+from corps.orchestrator.chain import ChainHead, Link, canonical_event, event_digest, link_hash
+from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
 from corps.orchestrator.saga import COMPENSATION_TIMER, SagaMachine, Transition, step_timer
 from corps.orchestrator.saga_commands import (
     ClearDeadline,
@@ -28,9 +36,14 @@ from corps.orchestrator.saga_observations import (
     StepFailedObserved,
 )
 from corps.orchestrator.saga_state import IgnoreReason, Status, WorkflowState
+from corps.orchestrator.service import OrchestratorService
+from corps.orchestrator.settings import OrchestratorSettings
+from corps.orchestrator.store import WorkflowRecord
 
 __all__ = [
     "COMPENSATION_TIMER",
+    "AllowAll",
+    "ChainHead",
     "ClearDeadline",
     "Command",
     "CompensateWorkflow",
@@ -38,10 +51,17 @@ __all__ = [
     "CompensationFailedObserved",
     "CompleteWorkflow",
     "DeadlineTick",
+    "Decision",
     "DomainEventObserved",
     "FailWorkflow",
+    "GateContext",
     "IgnoreReason",
+    "Link",
     "Observation",
+    "OrchestratorService",
+    "OrchestratorSettings",
+    "Policy",
+    "ProposedEvent",
     "RecordIgnored",
     "ReportStepTimeout",
     "RequestCompensation",
@@ -51,7 +71,11 @@ __all__ = [
     "Status",
     "StepFailedObserved",
     "Transition",
+    "WorkflowRecord",
     "WorkflowState",
+    "canonical_event",
     "command_event_id",
+    "event_digest",
+    "link_hash",
     "step_timer",
 ]

@@ -10,7 +10,9 @@ import corps.orchestrator
 
 def test_orchestrator_exports_are_pinned() -> None:
     assert sorted(corps.orchestrator.__all__) == [
+        "AllowAll",
         "COMPENSATION_TIMER",
+        "ChainHead",
         "ClearDeadline",
         "Command",
         "CompensateWorkflow",
@@ -18,10 +20,17 @@ def test_orchestrator_exports_are_pinned() -> None:
         "CompensationFailedObserved",
         "CompleteWorkflow",
         "DeadlineTick",
+        "Decision",
         "DomainEventObserved",
         "FailWorkflow",
+        "GateContext",
         "IgnoreReason",
+        "Link",
         "Observation",
+        "OrchestratorService",
+        "OrchestratorSettings",
+        "Policy",
+        "ProposedEvent",
         "RecordIgnored",
         "ReportStepTimeout",
         "RequestCompensation",
@@ -31,8 +40,12 @@ def test_orchestrator_exports_are_pinned() -> None:
         "Status",
         "StepFailedObserved",
         "Transition",
+        "WorkflowRecord",
         "WorkflowState",
+        "canonical_event",
         "command_event_id",
+        "event_digest",
+        "link_hash",
         "step_timer",
     ]
     for name in corps.orchestrator.__all__:
