@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bench import b1_produce, b2_consume, b3_latency, b4_relay, g1_codec
+from bench import b1_produce, b2_consume, b3_latency, b4_relay, g1_codec, g7_policy
 from bench.context import BenchContext
 from bench.results import Result
 
@@ -35,6 +35,7 @@ MODULES: tuple[BenchModule, ...] = (
     b3_latency,
     b4_relay,
     g1_codec,
+    g7_policy,
 )
 
 

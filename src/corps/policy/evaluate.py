@@ -84,13 +84,15 @@ class _Run:
 
     def _env(self) -> Any:
         if self._activation is None:
+            needs = self.cset.needs
             counters: dict[str, float] = {}
-            for compiled in self.candidates:
-                value = self._counter_value(compiled)
-                if value is not None:
-                    counters[compiled.policy.id] = value
+            if needs.counters:
+                for compiled in self.candidates:
+                    value = self._counter_value(compiled)
+                    if value is not None:
+                        counters[compiled.policy.id] = value
             context = {"now": self.now, "age": self.now - self.event.envelope.time, "counters": counters}
-            self._activation = activation({"event": cel_event(self.event), "context": context})
+            self._activation = activation({"event": cel_event(self.event, needs), "context": context})
         return self._activation
 
     def _hit(self, compiled: CompiledPolicy, outcome: Outcome, detail: str) -> None:

@@ -18,11 +18,12 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from corps.events import Envelope, EventModel
+from corps.policy.expressions import Needs
 
 __all__ = ["EventLike", "ProposedEvent", "cel_event", "to_cel"]
 
@@ -65,22 +66,38 @@ class ProposedEvent:
         return self.envelope.type.rpartition(".")[2]
 
 
-def cel_event(event: EventLike) -> dict[str, Any]:
-    """The ``event`` variable of CEL expressions."""
+def cel_event(event: EventLike, needs: Needs | None = None) -> dict[str, Any]:
+    """The ``event`` variable of CEL expressions (only the fields ``needs`` names, when given)."""
     env = event.envelope
-    return {
-        "id": env.id,
-        "type": env.type,
-        "name": env.type.rpartition(".")[2],
-        "source": env.source,
-        "time": env.time,
-        "tenant": env.tenant,
-        "workflow_id": env.workflow_id,
-        "causation_id": env.causation_id,
-        "step": env.step,
-        "extensions": dict(env.extensions),
-        "data": to_cel(event.data),
-    }
+    fields = None if needs is None else needs.event_fields
+    data_fields = None if needs is None else needs.data_fields
+    view: dict[str, Any] = {}
+    for name in _EVENT_FIELDS if fields is None else sorted(fields):
+        getter = _GETTERS.get(name)
+        if getter is not None:
+            view[name] = getter(env)
+    if fields is None or "data" in fields:
+        data = event.data
+        if data_fields is None:
+            view["data"] = to_cel(data)
+        else:
+            view["data"] = {k: to_cel(data[k]) for k in sorted(data_fields) if k in data}
+    return view
+
+
+_GETTERS: dict[str, Callable[[Envelope], Any]] = {
+    "id": lambda env: env.id,
+    "type": lambda env: env.type,
+    "name": lambda env: env.type.rpartition(".")[2],
+    "source": lambda env: env.source,
+    "time": lambda env: env.time,
+    "tenant": lambda env: env.tenant,
+    "workflow_id": lambda env: env.workflow_id,
+    "causation_id": lambda env: env.causation_id,
+    "step": lambda env: env.step,
+    "extensions": lambda env: dict(env.extensions),
+}
+_EVENT_FIELDS = (*_GETTERS, "data")
 
 
 def to_cel(value: Any) -> Any:

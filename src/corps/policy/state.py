@@ -56,6 +56,9 @@ class SpendCounter:
 Counter = RateCounter | SpendCounter
 """One stateful policy's counter for one key."""
 
+_BUCKETS = 64
+_MASK = _BUCKETS - 1
+
 
 def counter_from_json(data: Any) -> Counter:
     """Rebuild a counter from :meth:`RateCounter.to_json` / :meth:`SpendCounter.to_json` output.
@@ -76,31 +79,56 @@ def counter_from_json(data: Any) -> Counter:
 class PolicyState:
     """Every counter, by key; immutable (``with_updates`` returns a new state).
 
+    The counters sit in 64 buckets (by key hash) that states share: an update copies only the buckets
+    it touches, so deciding one event costs the same with ten counters or a hundred thousand.
+
     Args:
         counters: Counters by key.
     """
 
-    __slots__ = ("_counters",)
+    __slots__ = ("_buckets", "_size")
 
     def __init__(self, counters: Mapping[str, Counter] | None = None) -> None:
-        self._counters: Mapping[str, Counter] = MappingProxyType(dict(counters or {}))
+        buckets: list[dict[str, Counter]] = [{} for _ in range(_BUCKETS)]
+        for key, counter in (counters or {}).items():
+            buckets[hash(key) & _MASK][key] = counter
+        self._buckets: tuple[dict[str, Counter], ...] = tuple(buckets)
+        self._size = sum(len(b) for b in buckets)
+
+    @classmethod
+    def _of(cls, buckets: tuple[dict[str, Counter], ...], size: int) -> PolicyState:
+        state = cls.__new__(cls)
+        state._buckets = buckets
+        state._size = size
+        return state
 
     @property
     def counters(self) -> Mapping[str, Counter]:
-        """Read-only view of the counters."""
-        return self._counters
+        """Read-only view of every counter (built on each call: for inspection, not the hot path)."""
+        merged: dict[str, Counter] = {}
+        for bucket in self._buckets:
+            merged.update(bucket)
+        return MappingProxyType(merged)
 
     def get(self, key: str) -> Counter | None:
         """The counter at ``key``, if any."""
-        return self._counters.get(key)
+        return self._buckets[hash(key) & _MASK].get(key)
 
     def with_updates(self, updates: Mapping[str, Counter]) -> PolicyState:
         """A new state with ``updates`` written over this one (self when there are none)."""
         if not updates:
             return self
-        merged = dict(self._counters)
-        merged.update(updates)
-        return PolicyState(merged)
+        buckets = list(self._buckets)
+        copied: set[int] = set()
+        size = self._size
+        for key, counter in updates.items():
+            index = hash(key) & _MASK
+            if index not in copied:
+                buckets[index] = dict(buckets[index])
+                copied.add(index)
+            size += key not in buckets[index]
+            buckets[index][key] = counter
+        return PolicyState._of(tuple(buckets), size)
 
     def pruned(self, now_ns: int, windows: Mapping[str, int] | None = None) -> PolicyState:
         """Drop counters that no longer hold anything: throttles whose bucket is empty at ``now_ns``.
@@ -111,7 +139,7 @@ class PolicyState:
         windows = windows or {}
         now_ms = now_ns // 1_000_000
         kept: dict[str, Counter] = {}
-        for key, counter in self._counters.items():
+        for key, counter in self.counters.items():
             if isinstance(counter, RateCounter):
                 if counter.tat_ns > now_ns:
                     kept[key] = counter
@@ -122,23 +150,23 @@ class PolicyState:
         return PolicyState(kept)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._counters))
+        return iter(sorted(self.counters))
 
     def __len__(self) -> int:
-        return len(self._counters)
+        return self._size
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PolicyState) and dict(self._counters) == dict(other._counters)
+        return isinstance(other, PolicyState) and dict(self.counters) == dict(other.counters)
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self._counters.items(), key=lambda kv: kv[0])))
+        return hash(tuple(sorted(self.counters.items(), key=lambda kv: kv[0])))
 
     def __repr__(self) -> str:
-        return f"PolicyState({dict(self._counters)!r})"
+        return f"PolicyState({dict(sorted(self.counters.items()))!r})"
 
     def to_json(self) -> str:
         """Canonical JSON of the whole state (sorted keys)."""
-        body = {key: counter.to_json() for key, counter in self._counters.items()}
+        body = {key: counter.to_json() for key, counter in self.counters.items()}
         return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
     @classmethod
