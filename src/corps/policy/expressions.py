@@ -130,9 +130,10 @@ def compile_expression(source: str) -> CelProgram:
     return CelProgram(source=source, program=program)
 
 
-_EVENT_BARE = re.compile(r"\bevent\b(?!\s*\.\s*[A-Za-z_])")
+# ``event`` not followed by ``.name``, or followed by ``.name(`` (a macro or method on the map itself).
+_EVENT_BARE = re.compile(r"\bevent\b(?!\s*\.\s*[A-Za-z_]\w*\b(?!\s*\())")
 _EVENT_FIELD = re.compile(r"\bevent\s*\.\s*([A-Za-z_]\w*)")
-_DATA_BARE = re.compile(r"\bevent\s*\.\s*data\b(?!\s*\.\s*[A-Za-z_])")
+_DATA_BARE = re.compile(r"\bevent\s*\.\s*data\b(?!\s*\.\s*[A-Za-z_]\w*\b(?!\s*\())")
 _DATA_FIELD = re.compile(r"\bevent\s*\.\s*data\s*\.\s*([A-Za-z_]\w*)")
 _COUNTERS = re.compile(r"\bcontext\b(?!\s*\.\s*(?:now|age)\b)")
 
@@ -173,7 +174,8 @@ def needs_of(source: str) -> Needs:
     """The parts of ``event`` and ``context`` that expression ``source`` can reach."""
     text = _STRING.sub(lambda m: " " * len(m.group(0)), source)
     event_fields = None if _EVENT_BARE.search(text) else frozenset(_EVENT_FIELD.findall(text))
-    data_fields = None if _DATA_BARE.search(text) else frozenset(_DATA_FIELD.findall(text))
+    whole_data = event_fields is None or _DATA_BARE.search(text) is not None
+    data_fields = None if whole_data else frozenset(_DATA_FIELD.findall(text))
     if event_fields is not None and data_fields is None:
         event_fields |= {"data"}
     return Needs(event_fields, data_fields, bool(_COUNTERS.search(text)))
