@@ -2,10 +2,12 @@
 
 Typical use (the gate)::
 
-    history = PolicyStore(kafka.client_config()).read()          # or fold records with decode_record
-    published = history.latest("support")
-    compiled = compile_policy_set(published.policy_set, published.version)   # once per set version
-    decision, state = evaluate(compiled, event, state, now=record_time)      # per proposed event
+    engine = PolicyEngine(PolicyStore(kafka.client_config()).latest("support"), state=restored)
+    decision = engine.decide(event, now=record_time)       # per proposed event; engine.state: counters
+    engine.switch(decode_record(key, value, partition=0, offset=offset))  # a newer version arrives
+
+or, without the holder, ``compiled = compile_policy_set(...)`` once per set version and
+``decision, state = evaluate(compiled, event, state, now)`` per event.
 
 ``evaluate`` is pure: the same set, event, state and time give the same decision, so replay can
 re-evaluate a recorded decision under the recorded set version. ``event`` is anything with an
@@ -16,6 +18,7 @@ of :mod:`corps.policy.approvals`; Kafka ACLs are derived from a topology by
 
 from corps.policy.compiled import CompiledPolicySet, PolicyExpressionError, compile_policy_set
 from corps.policy.decision import ApprovalRequirement, Charge, Decision, Effect, Outcome, PolicyHit
+from corps.policy.engine import PolicyEngine, Switch, policy_refs, set_ref
 from corps.policy.errors import PolicyError, PolicyStoreError
 from corps.policy.evaluate import evaluate
 from corps.policy.expressions import ExpressionError
@@ -38,6 +41,7 @@ __all__ = [
     "LoadedPolicies",
     "Outcome",
     "Policy",
+    "PolicyEngine",
     "PolicyError",
     "PolicyExpressionError",
     "PolicyFile",
@@ -50,9 +54,12 @@ __all__ = [
     "ProposedEvent",
     "PublishedPolicySet",
     "SetVersion",
+    "Switch",
     "compile_policy_set",
     "decode_record",
     "evaluate",
     "load_policy_files",
     "load_topology_policies",
+    "policy_refs",
+    "set_ref",
 ]

@@ -17,6 +17,7 @@ def test_policy_exports_are_pinned() -> None:
         "LoadedPolicies",
         "Outcome",
         "Policy",
+        "PolicyEngine",
         "PolicyError",
         "PolicyExpressionError",
         "PolicyFile",
@@ -29,11 +30,14 @@ def test_policy_exports_are_pinned() -> None:
         "ProposedEvent",
         "PublishedPolicySet",
         "SetVersion",
+        "Switch",
         "compile_policy_set",
         "decode_record",
         "evaluate",
         "load_policy_files",
         "load_topology_policies",
+        "policy_refs",
+        "set_ref",
     ]
     for name in corps.policy.__all__:
         assert hasattr(corps.policy, name), name
