@@ -16,6 +16,7 @@ from corps.cli.policy import policy
 from corps.cli.publish import publish
 from corps.cli.schemas import schemas
 from corps.cli.topology import topology
+from corps.cli.workflows import workflow, workflows
 
 __all__ = ["cli", "main"]
 
@@ -37,6 +38,8 @@ cli.add_command(agent)
 cli.add_command(agents)
 cli.add_command(dlq)
 cli.add_command(orchestrator)
+cli.add_command(workflows)
+cli.add_command(workflow)
 
 
 def main() -> None:
