@@ -12,7 +12,10 @@ _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 
 
 class AgentMetrics:
-    """Counters, histograms and gauges of an agent; label children are cached for the hot path.
+    """Counters, histograms and gauges of an agent, cheap on the hot path.
+
+    Counter increments are gathered in a plain dict and applied by :meth:`flush` (the engine calls it
+    once per batch); label children are cached.
 
     Args:
         agent: Agent name (the ``agent`` label of every series).
@@ -52,6 +55,7 @@ class AgentMetrics:
             registry=r,
         )
         self._children: dict[tuple[str, ...], Any] = {}
+        self._pending: dict[tuple[Any, tuple[str, ...]], float] = {}
         self._server: Any = None
 
     def _child(self, metric: Any, *labels: str) -> Any:
@@ -61,17 +65,27 @@ class AgentMetrics:
             child = self._children[key] = metric.labels(self.agent, *labels)
         return child
 
+    def _count(self, metric: Any, labels: tuple[str, ...], n: float = 1) -> None:
+        key = (metric, labels)
+        self._pending[key] = self._pending.get(key, 0) + n
+
+    def flush(self) -> None:
+        """Apply the counts gathered since the last flush."""
+        pending, self._pending = self._pending, {}
+        for (metric, labels), n in pending.items():
+            self._child(metric, *labels).inc(n)
+
     def event_in(self, event_type: str) -> None:
         """Count one consumed event."""
-        self._child(self._in, event_type).inc()
+        self._count(self._in, (event_type,))
 
     def event_out(self, event_type: str, n: int = 1) -> None:
         """Count produced events."""
-        self._child(self._out, event_type).inc(n)
+        self._count(self._out, (event_type,), n)
 
     def ignored(self) -> None:
         """Count one skipped record."""
-        self._child(self._ignored).inc()
+        self._count(self._ignored, ())
 
     def handler_latency(self, event_type: str, seconds: float) -> None:
         """Observe one handler call's duration."""
@@ -79,15 +93,15 @@ class AgentMetrics:
 
     def retry(self, event_type: str, code: str) -> None:
         """Count one scheduled retry."""
-        self._child(self._retries, event_type, code).inc()
+        self._count(self._retries, (event_type, code))
 
     def dead_letter(self, reason: str) -> None:
         """Count one dead letter."""
-        self._child(self._dead, reason).inc()
+        self._count(self._dead, (reason,))
 
     def step_failed(self, code: str) -> None:
         """Count one StepFailed / CompensationFailed."""
-        self._child(self._failed, code).inc()
+        self._count(self._failed, (code,))
 
     def batch(self, delivery: str, seconds: float) -> None:
         """Observe one batch's duration."""

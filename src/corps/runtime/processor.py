@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import typing
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from corps.events.lifecycle import (
 from corps.runtime.context import _CURRENT, EventContext
 from corps.runtime.definition import Agent, HandlerDefinition
 from corps.runtime.dlq import DeadLetterReason, dead_letter_headers
+from corps.runtime.eager import Rest, start, uuid5
 from corps.runtime.errors import Failure, NonRetryableError, classify
 from corps.runtime.metrics import AgentMetrics
 from corps.runtime.retry import RetryHeaderError, RetryHeaders, RetryPolicy, retry_topic, strip_retry_headers
@@ -38,7 +40,7 @@ from corps.runtime.tracing import Tracing
 
 __all__ = ["Out", "Outcome", "Processor", "Status"]
 
-_NS = uuid.UUID("6f0c6d2e-5b1e-4c61-9a57-2f6c0c6b7a11")
+_NS_BYTES = uuid.UUID("6f0c6d2e-5b1e-4c61-9a57-2f6c0c6b7a11").bytes
 Header = tuple[str, bytes | None]
 
 
@@ -83,8 +85,8 @@ class _Cause:
 
 
 def output_id(cause_id: str, agent: str, n: int | str) -> str:
-    """Deterministic id of the ``n``-th event ``agent`` emits for input ``cause_id``."""
-    return str(uuid.uuid5(_NS, f"{cause_id}/{agent}/{n}"))
+    """Deterministic id (a UUID5) of the ``n``-th event ``agent`` emits for input ``cause_id``."""
+    return uuid5(_NS_BYTES, f"{cause_id}/{agent}/{n}")
 
 
 class Processor:
@@ -214,11 +216,9 @@ class Processor:
     ) -> Outcome:
         agent = self.agent.name
         step = self._step(definition, env, payload)
-        attrs: dict[str, str | int] = {
-            "corps.workflow_id": env.workflow_id,
-            "corps.event_id": env.id,
-            "corps.attempt": attempt,
-        }
+        attrs: dict[str, str | int] | None = None
+        if self.tracing.enabled:
+            attrs = {"corps.workflow_id": env.workflow_id, "corps.event_id": env.id, "corps.attempt": attempt}
         with self.tracing.span(
             definition.event_type, traceparent=env.traceparent, tracestate=env.tracestate, attributes=attrs
         ) as span:
@@ -241,8 +241,7 @@ class Processor:
             token = _CURRENT.set(ctx)
             started = time.perf_counter()
             try:
-                async with asyncio.timeout(self.timeout(definition)):
-                    result = await definition.invoke(payload)
+                result = await self._invoke(definition, payload)
                 outputs = self._outputs(definition, result)
                 cause = _Cause(
                     env, step, datetime.fromtimestamp(self._clock(), UTC), span.traceparent, span.tracestate
@@ -266,6 +265,15 @@ class Processor:
         for m in outputs:
             self.metrics.event_out(m.event_type)
         return Outcome(Status.HANDLED, records)
+
+    async def _invoke(self, definition: HandlerDefinition, payload: EventModel) -> object:
+        """Call the handler; only one that actually waits pays for a task and a timer (its time budget)."""
+        if not definition.is_async:
+            return definition.fn(payload)
+        finished, value = start(definition.fn(payload))
+        if finished:
+            return value
+        return await asyncio.wait_for(typing.cast(Rest[object], value), self.timeout(definition))
 
     def _step(self, definition: HandlerDefinition, env: Envelope, payload: EventModel) -> str:
         if isinstance(payload, CompensationRequested):
@@ -296,6 +304,9 @@ class Processor:
         env = cause.envelope
         # The attributes derive from a validated input envelope and ids made here: skip re-validation.
         envelope = Envelope.model_construct(
+            specversion="1.0",
+            datacontenttype="application/avro",
+            extensions={},
             id=event_id,
             source=self.agent.name,
             type=payload.event_type,

@@ -8,7 +8,7 @@ not broken by an agent that does not export spans.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -58,26 +58,40 @@ class Tracing:
         """Whether spans are created."""
         return self._tracer is not None
 
-    @contextmanager
     def span(
         self,
         event_type: str,
         *,
         traceparent: str | None,
         tracestate: str | None,
+        attributes: dict[str, str | int] | None = None,
+    ) -> AbstractContextManager[SpanHandle]:
+        """Open the span of one handler call; the handle carries the traceparent to put on outputs.
+
+        Without a tracer this costs next to nothing: the incoming trace context is passed through.
+        """
+        if self._tracer is None:
+            return nullcontext(SpanHandle(None, traceparent, tracestate))
+        return self._span(event_type, traceparent, tracestate, attributes or {})
+
+    @contextmanager
+    def _span(
+        self,
+        event_type: str,
+        traceparent: str | None,
+        tracestate: str | None,
         attributes: dict[str, str | int],
     ) -> Iterator[SpanHandle]:
-        """Open the span of one handler call; the handle carries the traceparent to put on outputs."""
-        if self._tracer is None:
-            yield SpanHandle(None, traceparent, tracestate)
-            return
+        tracer = self._tracer
+        if tracer is None:  # pragma: no cover - span() checks first
+            raise RuntimeError("tracing is off")
         carrier = {}
         if traceparent:
             carrier["traceparent"] = traceparent
             if tracestate:
                 carrier["tracestate"] = tracestate
         parent = _PROPAGATOR.extract(carrier)
-        with self._tracer.start_as_current_span(
+        with tracer.start_as_current_span(
             f"{self.agent} process {event_type}",
             context=parent,
             kind=SpanKind.CONSUMER,

@@ -14,8 +14,10 @@ paused until they are due, which stalls only that retry tier's partition, never 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
+import typing
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
@@ -25,6 +27,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from corps.errors import CorpsError
 from corps.events import RawRecord
 from corps.events.errors import RegistryUnavailableError
+from corps.runtime.eager import Rest, start
 from corps.runtime.metrics import AgentMetrics
 from corps.runtime.processor import Outcome, Processor
 from corps.runtime.settings import AgentSettings
@@ -197,25 +200,59 @@ class KafkaEngine:
         self.metrics.batch(self.settings.delivery, time.perf_counter() - started)
 
     async def _process(self, records: list[RawRecord]) -> list[Outcome]:
-        """Process records; one workflow's (key's) records strictly in order, different keys concurrently."""
+        """Process a batch: one workflow's (key's) records strictly in order, different keys concurrently.
+
+        Each record runs in its own copy of the context (its event context and span stay its own). It
+        starts eagerly: a handler that never waits finishes right there, without a task; one that waits
+        becomes a task, and later records of the same key queue behind it. At most ``max_concurrency``
+        records wait at once.
+        """
         process = self.processor.process
-        limit = self.settings.batch.max_concurrency
-        if limit == 1 or len(records) <= 1:
-            return [await process(r) for r in records]
-        groups: dict[bytes | None, list[int]] = {}
-        for i, r in enumerate(records):
-            groups.setdefault(r.key, []).append(i)
+        try:
+            if self.settings.batch.max_concurrency == 1:
+                return [await process(r) for r in records]
+            return await self._process_concurrently(records)
+        finally:
+            self.metrics.flush()
+
+    async def _process_concurrently(self, records: list[RawRecord]) -> list[Outcome]:
+        process, limit = self.processor.process, self.settings.batch.max_concurrency
+        loop = asyncio.get_running_loop()
         outcomes: list[Outcome | None] = [None] * len(records)
-        semaphore = asyncio.Semaphore(limit)
+        tail: dict[bytes | None, asyncio.Task[None]] = {}
+        waiting: set[asyncio.Task[None]] = set()
 
-        async def run_group(indexes: list[int]) -> None:
-            async with semaphore:
-                for i in indexes:
-                    outcomes[i] = await process(records[i])
+        async def finish(index: int, rest: Rest[Outcome]) -> None:
+            outcomes[index] = await rest
 
-        async with asyncio.TaskGroup() as group:
-            for indexes in groups.values():
-                group.create_task(run_group(indexes))
+        async def after(index: int, previous: asyncio.Task[None]) -> None:
+            await previous
+            outcomes[index] = await process(records[index])
+
+        try:
+            for index, record in enumerate(records):
+                previous = tail.get(record.key)
+                context = contextvars.copy_context()
+                if previous is not None and not previous.done():
+                    task = loop.create_task(after(index, previous), context=context)
+                else:
+                    finished, value = context.run(start, process(record))
+                    if finished:
+                        outcomes[index] = typing.cast(Outcome, value)
+                        continue
+                    task = loop.create_task(finish(index, typing.cast(Rest[Outcome], value)), context=context)
+                tail[record.key] = task
+                waiting.add(task)
+                if len(waiting) >= limit:
+                    done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()  # a failure aborts the batch now
+            if waiting:
+                await asyncio.gather(*waiting)
+        except BaseException:
+            for task in waiting:
+                task.cancel()
+            raise
         return [o for o in outcomes if o is not None]
 
     def _produce_all(self, outcomes: list[Outcome]) -> None:
