@@ -37,13 +37,15 @@ _console = Console(highlight=False)
 
 def _corps(args: Sequence[str], what: str, *, echo: bool = False) -> str:
     """Run ``corps ARGS`` to completion; raise with its output when it fails."""
-    done = subprocess.run([sys.executable, "-m", "corps", *args], capture_output=True, text=True, check=False)
+    env = {**os.environ, "COLUMNS": str(max(_console.width, 150))}
+    argv = [sys.executable, "-m", "corps", *args]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise click.ClickException(
             f"{what} failed (exit {done.returncode}): corps {' '.join(args)}\n{done.stdout}{done.stderr}"
         )
     if echo:
-        _console.print(done.stdout.rstrip())
+        _console.out(done.stdout.rstrip())
     return done.stdout
 
 
@@ -132,8 +134,7 @@ def demo(topology_file: Path, work_dir: Path, timeout: float) -> None:
 
         _stage(5, "Waiting for every workflow to end")
         outcome = watcher.wait(tickets, timeout_s=timeout, supervisor=procs, approve=_approve)
-        for ticket in tickets:
-            _console.print(f"  {ticket.ticket_id:<8} {ticket.story:<40} → {outcome[ticket.workflow_id]}")
+        _report_outcomes(tickets, outcome)
 
     compensated = next(t for t in tickets if t.story.startswith("fails"))
     _stage(6, f"Timeline of the compensated workflow {compensated.workflow_id}")
@@ -152,6 +153,20 @@ def demo(topology_file: Path, work_dir: Path, timeout: float) -> None:
     )
     _console.print(f"\n[bold green]done in {time.monotonic() - started:.0f}s.[/] HTML audit report: {report}")
     _console.print(f"logs: {work / 'logs'}")
+
+
+def _report_outcomes(tickets: Sequence[DemoTicket], outcome: dict[str, str]) -> None:
+    """Print each ticket's outcome beside the expected one; a mismatch fails the demo."""
+    wrong = []
+    for ticket in tickets:
+        got = outcome[ticket.workflow_id]
+        ok = got.split(" ", 1)[0] == ticket.expected
+        mark = "[green]✓[/]" if ok else f"[red]✗ expected {ticket.expected}[/]"
+        _console.print(f"  {ticket.ticket_id:<8} {ticket.story:<42} → {got}  {mark}")
+        if not ok:
+            wrong.append(ticket.ticket_id)
+    if wrong:
+        raise click.ClickException(f"outcomes differ from the story for {', '.join(wrong)}")
 
 
 def _start_services(procs: Supervisor, topology_file: Path) -> None:
