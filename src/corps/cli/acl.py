@@ -97,7 +97,8 @@ def apply(file: Path, dry_run: bool, gate: str, orchestrator: str, client: str) 
     try:
         settings = CorpsSettings.from_env(os.environ)
         kafka = settings.kafka if settings.kafka is not None else resolve_stack(os.environ)[0]
-        result = apply_acls(kafka.client_config(), entries)
+        prefix = f"{_topology(file).workflow.name}."
+        result = apply_acls(kafka.client_config(), entries, scope_prefix=prefix)
     except CorpsError as exc:
         err.print(f"error: {exc}", style="red", markup=False, highlight=False)
         raise click.exceptions.Exit(1) from exc

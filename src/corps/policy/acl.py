@@ -11,14 +11,28 @@ the broker runs an authorizer with ``allow.everyone.if.no.acl.found=false``.
 READ and WRITE imply DESCRIBE in Kafka, so DESCRIBE is not listed. Idempotent producers need only WRITE
 on their topics (Kafka >= 3.0, KIP-679); transactional ones WRITE on their transactional id.
 
-The broker side is provisioner work: a secure mode needs, in ``server.properties`` of the KRaft
-combined node, ``authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer``,
-``allow.everyone.if.no.acl.found=false``, a SASL_PLAINTEXT client listener with
-``sasl.enabled.mechanisms=PLAIN`` and a JAAS config listing one ``user_<name>="<password>"`` per
-principal (``listener.name.<listener>.plain.sasl.jaas.config``), and ``super.users`` naming the admin
-principal plus the principal of the controller / inter-broker listener (``User:ANONYMOUS`` if that
-listener stays PLAINTEXT). Clients then set ``KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT``,
-``KAFKA_SASL_MECHANISM=PLAIN`` and their user name and password.
+The broker side (the provisioner's secure mode, still to be built) — checked on Kafka 4.4.0 in KRaft
+combined mode with ``tests/integration/policy/test_acl_secure_broker.py``; ``server.properties`` differs
+from the plain one in::
+
+    listeners=SASL_PLAINTEXT://127.0.0.1:<port>,CONTROLLER://127.0.0.1:<cport>
+    advertised.listeners=SASL_PLAINTEXT://127.0.0.1:<port>
+    inter.broker.listener.name=SASL_PLAINTEXT
+    listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+    sasl.enabled.mechanisms=PLAIN
+    sasl.mechanism.inter.broker.protocol=PLAIN
+    listener.name.sasl_plaintext.plain.sasl.jaas.config=\
+        org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" \
+        password="<a>" user_admin="<a>" user_triage="<t>" user_corps-gate="<g>" ...;
+    authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+    allow.everyone.if.no.acl.found=false
+    super.users=User:admin;User:ANONYMOUS
+
+(one ``user_<principal>`` per agent, gate, orchestrator, client and admin; dashes in names work).
+``User:ANONYMOUS`` is the controller listener's principal while that listener stays PLAINTEXT on
+127.0.0.1; to drop it, put the controller listener on SASL too (``sasl.mechanism.controller.protocol``).
+Topics, ACLs and policy sets are then created as the admin; clients set ``KAFKA_SECURITY_PROTOCOL=
+SASL_PLAINTEXT``, ``KAFKA_SASL_MECHANISM=PLAIN``, ``KAFKA_SASL_USERNAME`` / ``KAFKA_SASL_PASSWORD``.
 """
 
 from __future__ import annotations

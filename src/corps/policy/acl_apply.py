@@ -7,6 +7,7 @@ SECURITY_DISABLED, reported as such.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -117,17 +118,23 @@ def _existing(admin: AdminClient, timeout: float) -> list[AclBinding]:
 
 
 def apply_acls(
-    config: dict[str, str], entries: Sequence[AclEntry], *, timeout_s: float = 30.0
+    config: dict[str, str],
+    entries: Sequence[AclEntry],
+    *,
+    scope_prefix: str = "",
+    timeout_s: float = 30.0,
 ) -> AclApplyResult:
-    """Create the bindings of ``entries`` that the cluster does not have yet.
+    """Create the bindings of ``entries`` that the cluster does not have yet, and wait until it lists them.
 
     Args:
         config: librdkafka configuration of an admin principal (a super user in secure mode).
         entries: The plan (:func:`corps.policy.acl.plan_acls`).
-        timeout_s: Timeout of each request.
+        scope_prefix: Report unplanned bindings of the plan's principals only on resources whose name
+            starts with this (``"<workflow>."``: stale grants of this topology, not other workflows').
+        timeout_s: Timeout of each request, and of the wait for the new bindings to be listed.
 
     Raises:
-        AclError: The cluster cannot list or create ACLs; the message says why.
+        AclError: The cluster cannot list or create ACLs, or does not list the new ones in time.
     """
     admin = AdminClient(dict(config))
     existing = _existing(admin, timeout_s)
@@ -141,10 +148,29 @@ def apply_acls(
                 future.result(timeout=timeout_s)
             except KafkaException as exc:
                 raise _fail("create ACLs", exc) from exc
+        _wait_listed(admin, {_key(to_binding(e)) for e in missing}, timeout_s)
     planned = {_key(to_binding(e)) for e in entries}
     principals = {e.principal for e in entries}
-    unplanned = sorted(_describe(b) for b in existing if b.principal in principals and _key(b) not in planned)
+    unplanned = sorted(
+        _describe(b)
+        for b in existing
+        if b.principal in principals and _key(b) not in planned and b.name.startswith(scope_prefix)
+    )
     return AclApplyResult(created=tuple(missing), present=tuple(present), unplanned=tuple(unplanned))
+
+
+def _wait_listed(admin: AdminClient, keys: set[tuple[str, ...]], timeout_s: float) -> None:
+    """ACLs reach the brokers through the metadata log: wait until they are listed (a re-run: no-op)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        listed = {_key(b) for b in _existing(admin, timeout_s)}
+        if keys <= listed:
+            return
+        if time.monotonic() > deadline:
+            raise AclError(
+                f"{len(keys - listed)} created ACL(s) not listed by the cluster after {timeout_s}s"
+            )
+        time.sleep(0.2)
 
 
 def _describe(binding: AclBinding) -> str:
