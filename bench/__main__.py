@@ -33,15 +33,17 @@ BENCH_HOME = REPO / ".corps" / "bench-stack"
 
 
 @contextlib.contextmanager
-def _stack(settings: CorpsSettings, console: Console) -> Iterator[tuple[StackInfo, dict[str, str]]]:
-    """Yield the stack to measure and the base client config; stop a local stack we started."""
+def _stack(
+    settings: CorpsSettings, console: Console
+) -> Iterator[tuple[StackInfo, dict[str, str], list[int]]]:
+    """Yield the stack to measure, the base client config and the local stack's pids; stop it after."""
     if settings.kafka is not None and settings.registry is not None:
         info = StackInfo(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             schema_registry_url=settings.registry.url,
             external=True,
         )
-        yield info, settings.kafka.client_config()
+        yield info, settings.kafka.client_config(), []
         return
     if settings.kafka is not None or settings.registry is not None:
         raise click.UsageError("set both KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL, or neither")
@@ -62,8 +64,10 @@ def _stack(settings: CorpsSettings, console: Console) -> Iterator[tuple[StackInf
         stack.down(purge=True)  # a stack left over by an interrupted run: start from a clean cluster
         info = stack.up()
     console.print(f"local stack: kafka {info.bootstrap_servers}, registry {info.schema_registry_url}")
+    stack_status = stack.status()
+    pids = [pid for pid in (stack_status.kafka.pid, stack_status.registry.pid) if pid is not None]
     try:
-        yield info, {"bootstrap.servers": info.bootstrap_servers}
+        yield info, {"bootstrap.servers": info.bootstrap_servers}, pids
     finally:
         with console.status("stopping the local stack"):
             stack.down(purge=True)
@@ -110,7 +114,7 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
     load_at_start = load_average()
     started = time.perf_counter()
     try:
-        with _stack(settings, console) as (info, client_config):
+        with _stack(settings, console) as (info, client_config, stack_pids):
             ctx = BenchContext(
                 client_config=client_config,
                 registry_url=info.schema_registry_url,
@@ -118,7 +122,7 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
                 partitions=partitions,
             )
             try:
-                entries, errors = run_modules(ctx, modules, console)
+                entries, errors, busy = run_modules(ctx, modules, console, stack_pids)
             finally:
                 ctx.close()
             local = not info.external
@@ -140,6 +144,7 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
         started_at=started_at,
         duration_s=time.perf_counter() - started,
         scale=scale,
+        contention=busy,
     )
     write_report(report, output)
     console.print(render_table(report))
@@ -147,7 +152,8 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
     machine = report.machine
     console.print(
         f"{machine['cores']} cores, {machine['memory_gib']} GiB, {machine['cpu_model']}; load average "
-        f"{machine['load_avg_at_start']} at start, {machine['load_avg_at_end']} at end"
+        f"{machine['load_avg_at_start']} at start, {machine['load_avg_at_end']} at end; "
+        "'busy elsewhere': cores other work kept busy while that benchmark ran"
     )
     console.print(f"wrote {output}")
     if errors:

@@ -121,7 +121,11 @@ def resolve_ratios(results: Sequence[Result]) -> list[Result]:
 
 
 class Report(BaseModel):
-    """The whole run, as written to ``bench/results/latest.json``."""
+    """The whole run, as written to ``bench/results/latest.json``.
+
+    ``contention`` maps each module id to the CPU other work took while it ran (see
+    :mod:`bench.contention`): figures measured with ``other_cores`` well above zero are not clean.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -132,6 +136,7 @@ class Report(BaseModel):
     duration_s: float
     scale: str
     errors: dict[str, str] = Field(default_factory=dict)
+    contention: dict[str, dict[str, float | int | None]] = Field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON document (entries carry ``goal_met``)."""
@@ -143,6 +148,7 @@ class Report(BaseModel):
             "duration_s": round(self.duration_s, 3),
             "scale": self.scale,
             "errors": dict(self.errors),
+            "contention": {module: dict(figures) for module, figures in self.contention.items()},
         }
 
 

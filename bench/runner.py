@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import traceback
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bench.contention import CpuSnapshot, contention
 from bench.context import BenchContext
 from bench.registry import BenchModule
 from bench.results import Report, Result, duplicate_ids, resolve_ratios
@@ -28,21 +30,30 @@ def _check(module: BenchModule, results: Sequence[Result]) -> None:
 
 
 def run_modules(
-    ctx: BenchContext, modules: Sequence[BenchModule], console: Console
-) -> tuple[list[Result], dict[str, str]]:
+    ctx: BenchContext, modules: Sequence[BenchModule], console: Console, stack_pids: Sequence[int] = ()
+) -> tuple[list[Result], dict[str, str], dict[str, dict[str, float | int | None]]]:
     """Run every module in order; a failing module is recorded and the run goes on.
 
+    Args:
+        ctx: the shared context.
+        modules: what to run, in order.
+        console: where progress goes.
+        stack_pids: the local broker and registry, whose CPU counts as the benchmark's own.
+
     Returns:
-        The entries (ratios resolved against baselines of the same run) and the errors by module id.
+        The entries (ratios resolved against baselines of the same run), the errors by module id, and
+        the CPU other work took during each module.
     """
     results: list[Result] = []
     errors: dict[str, str] = {}
+    busy: dict[str, dict[str, float | int | None]] = {}
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("benchmarks", total=len(modules))
         for module in modules:
             progress.update(task, description=f"{module.ID}: {module.TITLE}")
             started = time.perf_counter()
+            before = CpuSnapshot.take(stack_pids)
             try:
                 produced = module.run(ctx)
                 _check(module, produced)
@@ -53,10 +64,11 @@ def run_modules(
             else:
                 results.extend(produced)
                 console.print(f"{module.ID} done in {time.perf_counter() - started:.1f} s")
+            busy[module.ID] = contention(before, CpuSnapshot.take(stack_pids), os.cpu_count())
             progress.advance(task)
     for dupe in duplicate_ids(results):
         errors[f"duplicate:{dupe}"] = f"more than one entry has id {dupe}"
-    return resolve_ratios(results), errors
+    return resolve_ratios(results), errors, busy
 
 
 def format_value(value: float) -> str:
@@ -80,12 +92,15 @@ def render_table(report: Report) -> Table:
         ("ratio", "right"),
         ("goal", "right"),
         ("met", "center"),
+        ("busy elsewhere", "right"),
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for entry in report.entries:
         ratio = "" if entry.ratio is None else f"{entry.ratio:.2f} ({entry.ratio_mode.value})"
         goal = "" if entry.goal_ratio is None else f"{entry.goal_op.value} {entry.goal_ratio:g}"
         met = {None: "", True: "[green]yes[/green]", False: "[red]no[/red]"}[entry.goal_met]
+        other = report.contention.get(entry.id.split(".", 1)[0], {}).get("other_cores")
+        elsewhere = "" if other is None else f"{other:.2f} cores"
         table.add_row(
             entry.id,
             entry.label,
@@ -95,6 +110,7 @@ def render_table(report: Report) -> Table:
             ratio,
             goal,
             met,
+            elsewhere,
         )
     return table
 
@@ -108,9 +124,11 @@ def build_report(
     started_at: datetime,
     duration_s: float,
     scale: str,
+    contention: dict[str, dict[str, float | int | None]] | None = None,
 ) -> Report:
     """Assemble the report of one run."""
     return Report(
+        contention=contention or {},
         entries=entries,
         versions=versions,
         machine=machine,

@@ -125,11 +125,22 @@ def test_report_json_shape(tmp_path: Path) -> None:
         started_at=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
         duration_s=12.3456,
         scale="small",
+        contention={"G1": {"wall_s": 2.0, "other_cores": 0.5}},
     )
     path = tmp_path / "results" / "latest.json"
     write_report(report, path)
     data = json.loads(path.read_text())
-    assert set(data) == {"entries", "versions", "machine", "started_at", "duration_s", "scale", "errors"}
+    assert set(data) == {
+        "entries",
+        "versions",
+        "machine",
+        "started_at",
+        "duration_s",
+        "scale",
+        "errors",
+        "contention",
+    }
+    assert data["contention"] == {"G1": {"wall_s": 2.0, "other_cores": 0.5}}
     assert data["started_at"] == "2025-01-02T03:04:05+00:00"
     assert data["duration_s"] == 12.346
     assert data["scale"] == "small"
