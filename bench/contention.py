@@ -4,7 +4,8 @@ The machines corps is benchmarked on are often shared (CI runners, a laptop, oth
 For every module the harness records the wall time, the CPU time the whole machine was busy (steal
 included), and the CPU time of the benchmark itself (this process, its finished child processes, and the
 local broker and registry). The rest is other work: ``other_cores`` = that CPU time / wall time, in cores.
-A figure measured while ``other_cores`` was well above zero was measured under contention.
+A figure measured while ``other_cores`` was well above zero was measured under contention. (Against an
+external cluster that runs on this same machine, its broker's CPU counts as other work.)
 """
 
 from __future__ import annotations
