@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,10 @@ CHAIN_VERSION = 1
 """Version of the canonical forms above; bump it (and teach replay both) if they ever change."""
 
 
+_text: Callable[[str], str] = json.encoder.encode_basestring
+"""JSON string literal as ``json.dumps(..., ensure_ascii=False)`` writes it (the C encoder)."""
+
+
 def _canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -55,19 +59,17 @@ def canonical_event(
     topic: str, key: bytes | None, headers: Sequence[tuple[str, bytes | None]], value: bytes | None
 ) -> bytes:
     """The canonical bytes of one event record (see the module docstring for the exact form)."""
+    # Written out by hand (the gate's hot path); equal to _canonical_json of the documented object.
     kept = {
         name: (raw or b"").decode(errors="replace")
         for name, raw in headers
         if name.startswith("ce_") or name == "content-type"
     }
-    return _canonical_json(
-        {
-            "headers": kept,
-            "key": (key or b"").decode(errors="replace"),
-            "topic": topic,
-            "value_sha256": hashlib.sha256(value or b"").hexdigest(),
-        }
-    )
+    fields = ",".join(f"{_text(name)}:{_text(kept[name])}" for name in sorted(kept))
+    digest = hashlib.sha256(value or b"").hexdigest()
+    key_text = _text((key or b"").decode(errors="replace"))
+    text = f'{{"headers":{{{fields}}},"key":{key_text},"topic":{_text(topic)},"value_sha256":"{digest}"}}'
+    return text.encode()
 
 
 def event_digest(

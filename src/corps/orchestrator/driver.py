@@ -27,7 +27,7 @@ from corps.events.lifecycle import (
     WorkflowFailed,
     WorkflowStarted,
 )
-from corps.orchestrator.gate import Admitted, Gate
+from corps.orchestrator.gate import Admitted, Gate, trusted_envelope
 from corps.orchestrator.saga import SagaMachine
 from corps.orchestrator.saga_commands import (
     ClearDeadline,
@@ -49,6 +49,7 @@ from corps.orchestrator.saga_observations import (
     Observation,
     StepFailedObserved,
 )
+from corps.orchestrator.saga_state import WorkflowState
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
 
@@ -112,8 +113,7 @@ class Driver:
         record = admitted.record
         saga = record.saga or self.machine.new(record.workflow_id)
         transition = self.machine.apply(saga, observation)
-        record = record.model_copy(update={"saga": transition.state})
-        store.put(self._emit(record, transition.commands, admitted.envelope, out))
+        store.put(self._emit(record, transition.state, transition.commands, admitted.envelope, out))
 
     def tick(self, store: StateStore, workflow_id: str, now: datetime, out: list[OutRecord]) -> bool:
         """Fire the deadlines of ``workflow_id`` due at ``now``; return whether anything happened."""
@@ -124,8 +124,7 @@ class Driver:
         if due is None or due > now:
             return False
         transition = self.machine.apply(record.saga, DeadlineTick(time=now))
-        record = record.model_copy(update={"saga": transition.state})
-        store.put(self._emit(record, transition.commands, None, out))
+        store.put(self._emit(record, transition.state, transition.commands, None, out))
         return True
 
     # -- observations ---------------------------------------------------------------------------------------
@@ -171,19 +170,22 @@ class Driver:
     def _emit(
         self,
         record: WorkflowRecord,
+        saga: WorkflowState,
         commands: tuple[Command, ...],
         cause: Envelope | None,
         out: list[OutRecord],
     ) -> WorkflowRecord:
+        """Write the commands' events, link them into the chain; return the record with ``saga``."""
+        head = record.chain
         for command in commands:
             made = self._event(command)
             if made is None:
                 continue
             payload = made.payload
-            envelope = Envelope.model_construct(
-                id=made.event_id,
+            envelope = trusted_envelope(
+                event_id=made.event_id,
                 source=ORCHESTRATOR_SOURCE,
-                type=payload.event_type,
+                event_type=payload.event_type,
                 time=made.time,
                 tenant=record.tenant,
                 workflow_id=record.workflow_id,
@@ -197,8 +199,10 @@ class Driver:
                 encoded.topic, record.partition, encoded.key, encoded.value, list(encoded.headers)
             )
             out.append(written)
-            record = self.gate.chain(record, written, envelope, _EMITTED_REASON, out)
-        return record
+            head = self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
+        return record.model_copy(
+            update={"saga": saga, "chain_sequence": head.sequence, "chain_hash": head.hash}
+        )
 
     def _event(self, command: Command) -> _Made | None:
         """The event a command stands for; ``None`` for timers and ignored-event records."""

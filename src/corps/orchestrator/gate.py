@@ -18,6 +18,7 @@ input; only a registry outage propagates (retriable: not the record's fault).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,14 +35,22 @@ from corps.events.lifecycle import (
     PolicyDecision,
     StepFailed,
 )
-from corps.orchestrator.chain import Link, event_digest
+from corps.orchestrator.chain import ChainHead, Link, event_digest
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
 from corps.runtime.dlq import dead_letter_headers
 from corps.topology import Topology
 
-__all__ = ["AGENT_REPORTS", "DECISION_SOURCE", "Admitted", "Gate", "decision_id"]
+__all__ = [
+    "AGENT_REPORTS",
+    "DECISION_SOURCE",
+    "Admitted",
+    "Gate",
+    "decision_id",
+    "trusted_envelope",
+    "uuid5_text",
+]
 
 AGENT_REPORTS = frozenset(
     m.event_type
@@ -54,9 +63,52 @@ _GATE = "gate"
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:gate:decision")
 
 
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))``, about four times faster (no UUID object on the way)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])  # noqa: S324 - RFC 4122
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def decision_id(workflow_id: str, sequence: int) -> str:
     """The ``ce_id`` of link ``sequence`` of a workflow's chain (deterministic)."""
-    return str(uuid.uuid5(_IDS, f"{workflow_id}/{sequence}"))
+    return uuid5_text(_IDS, f"{workflow_id}/{sequence}")
+
+
+def trusted_envelope(
+    *,
+    event_id: str,
+    source: str,
+    event_type: str,
+    time: datetime,
+    tenant: str,
+    workflow_id: str,
+    causation_id: str | None,
+    step: str | None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
+) -> Envelope:
+    """An envelope of attributes taken from a validated envelope or made here: built without validation.
+
+    Every field is passed, so pydantic runs no default factory (that alone costs more than the rest).
+    """
+    return Envelope.model_construct(
+        specversion="1.0",
+        id=event_id,
+        source=source,
+        type=event_type,
+        time=time,
+        datacontenttype="application/avro",
+        tenant=tenant,
+        workflow_id=workflow_id,
+        causation_id=causation_id,
+        step=step,
+        traceparent=traceparent,
+        tracestate=tracestate,
+        extensions={},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,32 +176,47 @@ class Gate:
         )
         if envelope.id in record.admitted:
             decision = Decision.deny(f"duplicate: event {envelope.id} was admitted before")
-            store.put(self._link(record, raw.topic, raw, envelope, decision, out))
+            store.put(
+                record.with_chain(
+                    self._link(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
+                )
+            )
             return None
         admitted_topic = self.topics.admitted[event_name] if event_name else self.topics.lifecycle
         proposed = ProposedEvent(envelope, data, event_name, raw, admitted_topic)
         decision = self.policy.decide(proposed, GateContext(self.topology, record.chain_sequence, now))
         if decision.effect == "DENY":
-            store.put(self._link(record, raw.topic, raw, envelope, decision, out))
+            store.put(
+                record.with_chain(
+                    self._link(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
+                )
+            )
             return None
         value = decision.value if decision.effect == "REDACT" and decision.value is not None else raw.value
         admitted = OutRecord(admitted_topic, raw.partition, raw.key, value, list(raw.headers))
         out.append(admitted)
-        record = self._link(record, admitted_topic, admitted, envelope, decision, out)
-        record = record.model_copy(update={"admitted": (*record.admitted, envelope.id)})
+        head = self._link(record.chain, record.partition, admitted_topic, admitted, envelope, decision, out)
+        record = record.model_copy(
+            update={
+                "chain_sequence": head.sequence,
+                "chain_hash": head.hash,
+                "admitted": (*record.admitted, envelope.id),
+            }
+        )
         store.put(record)
         return Admitted(envelope, data, event_name, record)
 
     def chain(
-        self,
-        record: WorkflowRecord,
-        written: OutRecord,
-        envelope: Envelope,
-        reason: str,
-        out: list[OutRecord],
-    ) -> WorkflowRecord:
-        """Link an event the orchestrator writes itself into the workflow's chain (an ``ALLOW`` link)."""
-        return self._link(record, written.topic, written, envelope, Decision.allow(reason), out)
+        self, head: ChainHead, written: OutRecord, envelope: Envelope, reason: str, out: list[OutRecord]
+    ) -> ChainHead:
+        """Link an event the orchestrator writes itself into a chain ending at ``head`` (``ALLOW``).
+
+        Returns:
+            The new end of the chain.
+        """
+        return self._link(
+            head, written.partition, written.topic, written, envelope, Decision.allow(reason), out
+        )
 
     # -- internals ----------------------------------------------------------------------------------------
 
@@ -165,13 +232,14 @@ class Gate:
 
     def _link(
         self,
-        record: WorkflowRecord,
+        head: ChainHead,
+        partition: int,
         topic: str,
         written: OutRecord | RawRecord,
         envelope: Envelope,
         decision: Decision,
         out: list[OutRecord],
-    ) -> WorkflowRecord:
+    ) -> ChainHead:
         link = Link(
             event_id=envelope.id,
             event_type=envelope.type,
@@ -181,8 +249,8 @@ class Gate:
             redacted_fields=decision.redacted_fields,
         )
         digest = event_digest(topic, written.key, written.headers, written.value)
-        sequence = record.chain_sequence
-        head, link_hash = record.chain.extend(link, digest)
+        sequence = head.sequence
+        new_head, link_hash = head.extend(link, digest)
         payload = PolicyDecision(
             decided_event_id=envelope.id,
             decided_event_type=envelope.type,
@@ -191,14 +259,13 @@ class Gate:
             policies=decision.policies,
             redacted_fields=decision.redacted_fields,
             sequence=sequence,
-            prev_hash=record.chain_hash,
+            prev_hash=head.hash,
             hash=link_hash,
         )
-        # Every attribute comes from a validated envelope or is made here: no re-validation.
-        decision_envelope = Envelope.model_construct(
-            id=decision_id(envelope.workflow_id, sequence),
+        decision_envelope = trusted_envelope(
+            event_id=decision_id(envelope.workflow_id, sequence),
             source=DECISION_SOURCE,
-            type=PolicyDecision.event_type,
+            event_type=PolicyDecision.event_type,
             time=envelope.time,
             tenant=envelope.tenant,
             workflow_id=envelope.workflow_id,
@@ -208,10 +275,8 @@ class Gate:
             tracestate=envelope.tracestate,
         )
         encoded = self.codec.encode(self.topics.decisions, payload, decision_envelope)
-        out.append(
-            OutRecord(encoded.topic, record.partition, encoded.key, encoded.value, list(encoded.headers))
-        )
-        return record.with_chain(head)
+        out.append(OutRecord(encoded.topic, partition, encoded.key, encoded.value, list(encoded.headers)))
+        return new_head
 
     def _refuse(
         self,
@@ -233,7 +298,12 @@ class Gate:
         record = store.get(envelope.workflow_id) or WorkflowRecord(
             workflow_id=envelope.workflow_id, tenant=envelope.tenant, partition=raw.partition
         )
-        store.put(self._link(record, raw.topic, raw, envelope, Decision.deny(f"{reason}: {detail}"), out))
+        decision = Decision.deny(f"{reason}: {detail}")
+        store.put(
+            record.with_chain(
+                self._link(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
+            )
+        )
 
     def _dead_letter(
         self, raw: RawRecord, reason: str, detail: str, now: datetime, out: list[OutRecord]

@@ -196,7 +196,13 @@ class OrchestratorService:
         due = self.pipeline.next_deadline()
         if due is not None:
             wait_s = max(0.0, min(wait_s, (due - self.clock()).total_seconds()))
-        messages = consumer.consume(self.settings.max_batch, wait_s)
+        # Take what is buffered at once; only when nothing is, block for the first record (up to the
+        # next deadline). Low load gets small batches without a batching delay, high load big ones.
+        messages = consumer.consume(self.settings.max_batch, 0)
+        if not messages:
+            messages = consumer.consume(1, wait_s)
+            if messages and self.settings.max_batch > 1:
+                messages += consumer.consume(self.settings.max_batch - 1, 0)
         now = self.clock()
         first: dict[TP, int] = {}
         commit: dict[TP, int] = {}

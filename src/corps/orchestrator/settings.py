@@ -22,7 +22,8 @@ class OrchestratorSettings(BaseModel):
             ids; they share the partitions through the consumer group.
         group_id: Consumer group (default ``corps-orchestrator.<workflow>``).
         max_batch: Most records in one batch (one Kafka transaction).
-        max_wait_ms: Longest wait for records before a batch is cut (also the timer resolution).
+        max_wait_ms: Longest idle wait for a first record (deadlines are never waited past). A batch
+            takes whatever is buffered when it starts, so there is no batching delay.
         transaction_timeout_ms: How long the broker keeps a dead replica's transaction open.
         restore_timeout_s: Longest time to rebuild the state of newly assigned partitions.
         create_topics: Create the state changelog and dead-letter topics when missing.
@@ -38,7 +39,7 @@ class OrchestratorSettings(BaseModel):
     instance_id: str = Field(default="0", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     group_id: str | None = None
     max_batch: int = Field(default=2000, ge=1, le=100_000)
-    max_wait_ms: int = Field(default=50, ge=1, le=60_000)
+    max_wait_ms: int = Field(default=100, ge=1, le=60_000)
     transaction_timeout_ms: int = Field(default=10_000, ge=1000)
     restore_timeout_s: float = Field(default=300.0, gt=0)
     create_topics: bool = True

@@ -100,3 +100,41 @@ def test_a_chain_links_each_hash_to_the_previous_and_counts_from_zero() -> None:
     assert head == ChainHead(3, hashes[-1])
     assert len(set(hashes)) == 3
     assert link_hash("", 1, LINK, "0" * 64) != hashes[0]  # the position is part of the hash
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "café ☕",
+        'quote " and \\ backslash',
+        "control \x00\x1f\n\t",
+        "emoji 🙂 and \u2028 line sep",
+        "",
+    ],
+)
+def test_the_hand_written_canonical_event_equals_json_dumps_of_the_documented_object(text: str) -> None:
+    headers: list[tuple[str, bytes | None]] = [
+        ("ce_type", text.encode()),
+        ("ce_id", b"id"),
+        ("content-type", None),
+        ("ce_a" + text[:1], b"x"),
+        ("other", b"ignored"),
+    ]
+    expected = {
+        "headers": {"ce_type": text, "ce_id": "id", "content-type": "", "ce_a" + text[:1]: "x"},
+        "key": text,
+        "topic": "t." + text,
+        "value_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+    canonical = json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert canonical_event("t." + text, text.encode(), headers, text.encode()) == canonical
+
+
+def test_uuid5_text_is_uuid5() -> None:
+    import uuid
+
+    from corps.orchestrator.gate import uuid5_text
+
+    for name in ("", "wf-1/0", "ünïcode/7", "x" * 300):
+        assert uuid5_text(uuid.NAMESPACE_URL, name) == str(uuid.uuid5(uuid.NAMESPACE_URL, name))
