@@ -14,6 +14,7 @@ from corps.cli.dlq import dlq
 from corps.cli.orchestrator import orchestrator
 from corps.cli.policy import policy
 from corps.cli.publish import publish
+from corps.cli.replay import replay
 from corps.cli.schemas import schemas
 from corps.cli.topology import topology
 from corps.cli.workflows import workflow, workflows
@@ -40,6 +41,7 @@ cli.add_command(dlq)
 cli.add_command(orchestrator)
 cli.add_command(workflows)
 cli.add_command(workflow)
+cli.add_command(replay)
 
 
 def main() -> None:

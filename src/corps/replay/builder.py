@@ -1,0 +1,311 @@
+"""Fold decoded records into per-workflow timelines (the order records arrive in does not matter).
+
+Records are grouped by workflow (``ce_workflowid``, else the key) and merged by event id: the proposed
+copy, the admitted copy and the gate's decision record about an event become one
+:class:`~corps.replay.timeline.TimelineEntry`. Everything is sorted at the end by a total order, so the
+same records always give the same timelines, whichever partition was read first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from corps.events.lifecycle import (
+    ApprovalDenied,
+    ApprovalGranted,
+    ApprovalRequested,
+    CompensationCompleted,
+    CompensationFailed,
+    CompensationRequested,
+    StepFailed,
+    WorkflowCompensated,
+    WorkflowCompleted,
+    WorkflowFailed,
+    WorkflowStarted,
+)
+from corps.orchestrator.driver import ORCHESTRATOR_SOURCE
+from corps.replay.filters import RecordFilter
+from corps.replay.records import LogRecord
+from corps.replay.timeline import (
+    Approval,
+    CompensationStep,
+    GateDecision,
+    Stage,
+    StepRun,
+    TimelineEntry,
+    WorkflowStatus,
+    WorkflowTimeline,
+)
+from corps.replay.topics import ReplayTopics, Role
+from corps.topology import Topology
+
+__all__ = ["TimelineBuilder"]
+
+_LIFECYCLE = "corps.lifecycle."
+_TERMINAL = {
+    WorkflowCompleted.event_type: WorkflowStatus.COMPLETED,
+    WorkflowCompensated.event_type: WorkflowStatus.COMPENSATED,
+    WorkflowFailed.event_type: WorkflowStatus.FAILED,
+}
+_COMPENSATION = {
+    CompensationRequested.event_type: "requested",
+    CompensationCompleted.event_type: "completed",
+    CompensationFailed.event_type: "failed",
+}
+_APPROVAL = {
+    ApprovalRequested.event_type: "requested",
+    ApprovalGranted.event_type: "granted",
+    ApprovalDenied.event_type: "denied",
+}
+_SKIPPED = (Role.STATE, Role.DEAD_LETTERS)
+
+
+@dataclass
+class _Workflow:
+    tenant: str | None = None
+    entries: dict[str, TimelineEntry] = field(default_factory=dict)
+    admitted: set[str] = field(default_factory=set)
+
+
+class TimelineBuilder:
+    """Collects records and builds timelines.
+
+    Args:
+        topology: The topology replayed (step -> agent, workflow name).
+        topics: Its topics with their roles.
+        keep_data: Keep every payload on its entry (off: counts and statuses only, less memory).
+    """
+
+    def __init__(self, topology: Topology, topics: ReplayTopics, *, keep_data: bool = True) -> None:
+        self.topology = topology
+        self.topics = topics
+        self.keep_data = keep_data
+        self._workflows: dict[str, _Workflow] = {}
+        self.records = 0
+
+    def add_all(self, records: Iterable[LogRecord]) -> None:
+        """Add many records."""
+        for record in records:
+            self.add(record)
+
+    def add(self, record: LogRecord) -> None:
+        """Add one record (any topic of the topology, any order)."""
+        role = self.topics.role(record.topic)
+        if role in _SKIPPED:
+            return
+        self.records += 1
+        wf = self._workflows.get(record.workflow)
+        if wf is None:
+            wf = self._workflows[record.workflow] = _Workflow()
+        if wf.tenant is None and record.tenant:
+            wf.tenant = record.tenant
+        if role is Role.DECISIONS and record.data is not None and "decided_event_id" in record.data:
+            self._decision(wf, record, record.data)
+            return
+        event_id = record.event_id or f"?{record.describe()}"
+        entry = wf.entries.get(event_id)
+        if entry is None:
+            entry = wf.entries[event_id] = self._entry(event_id, record.event_type or "?", record)
+        elif entry.time is None and entry.source == "":
+            self._fill(entry, record)
+        entry.locations.append(record.describe())
+        if record.problem and entry.problem is None:
+            entry.problem = record.problem
+        if record.attempt is not None:
+            entry.attempt = max(entry.attempt or 0, record.attempt)
+        admitted_side = role is not None and role.admitted_side
+        if admitted_side:
+            wf.admitted.add(event_id)
+        if self.keep_data and record.data is not None and (admitted_side or entry.data is None):
+            entry.data = record.data
+
+    def _entry(self, event_id: str, event_type: str, record: LogRecord | None) -> TimelineEntry:
+        entry = TimelineEntry(
+            event_id=event_id,
+            event_type=event_type,
+            name=event_type.rpartition(".")[2],
+            lifecycle=event_type.startswith(_LIFECYCLE),
+            stage=Stage.PROPOSED,
+            source="",
+            step=None,
+            time=None,
+        )
+        if record is not None:
+            self._fill(entry, record)
+        return entry
+
+    @staticmethod
+    def _fill(entry: TimelineEntry, record: LogRecord) -> None:
+        entry.source = record.source or ""
+        entry.step = record.step
+        entry.time = record.time
+        entry.causation_id = record.causation_id
+        if record.event_type:
+            entry.event_type = record.event_type
+            entry.name = record.short_type
+            entry.lifecycle = record.event_type.startswith(_LIFECYCLE)
+
+    def _decision(self, wf: _Workflow, record: LogRecord, data: Mapping[str, Any]) -> None:
+        decided = str(data["decided_event_id"])
+        entry = wf.entries.get(decided)
+        if entry is None:
+            entry = wf.entries[decided] = self._entry(decided, str(data.get("decided_event_type", "?")), None)
+            entry.time = record.time  # the decision carries the decided event's time
+        policies = tuple(
+            (str(p.get("policy_id", "")), str(p.get("policy_version", "")))
+            for p in data.get("policies") or ()
+        )
+        entry.decisions.append(
+            GateDecision(
+                sequence=int(data.get("sequence", -1)),
+                effect=str(data.get("effect", "?")),
+                reason=str(data.get("reason", "")),
+                policies=policies,
+                redacted_fields=tuple(str(f) for f in data.get("redacted_fields") or ()),
+                hash=str(data.get("hash", "")),
+                location=record.describe(),
+            )
+        )
+
+    # -- building ---------------------------------------------------------------------------------------
+
+    def tenant_of(self, workflow_id: str) -> str | None:
+        """The tenant of a workflow seen (``None`` when unknown)."""
+        wf = self._workflows.get(workflow_id)
+        return wf.tenant if wf is not None else None
+
+    def workflow_ids(self) -> list[str]:
+        """Every workflow seen, sorted."""
+        return sorted(self._workflows)
+
+    def build(self, selection: RecordFilter | None = None) -> list[WorkflowTimeline]:
+        """The timelines of the chosen workflows, ordered by start time then id.
+
+        Agent and event-type filters hide entries; a workflow left with no entry is dropped.
+        """
+        chosen = selection or RecordFilter()
+        timelines: list[WorkflowTimeline] = []
+        for workflow_id, wf in self._workflows.items():
+            if not chosen.keeps_workflow(workflow_id, wf.tenant):
+                continue
+            timeline = self._timeline(workflow_id, wf)
+            if chosen.narrows_events:
+                timeline.entries = [
+                    e for e in timeline.entries if chosen.keeps_event(e.event_type, e.source, e.step, e.data)
+                ]
+                if not timeline.entries:
+                    continue
+            timelines.append(timeline)
+        far = float("inf")
+        timelines.sort(key=lambda t: (t.started_at.timestamp() if t.started_at else far, t.workflow_id))
+        return timelines
+
+    def _timeline(self, workflow_id: str, wf: _Workflow) -> WorkflowTimeline:
+        entries = list(wf.entries.values())
+        for entry in entries:
+            entry.decisions.sort(key=lambda d: (d.sequence, d.location))
+            entry.locations.sort()
+            entry.stage = _stage(entry, entry.event_id in wf.admitted)
+        entries.sort(key=TimelineEntry.sort_key)
+        times = {e.event_id: e.time for e in entries}
+        for entry in entries:
+            cause = times.get(entry.causation_id) if entry.causation_id else None
+            if cause is not None and entry.time is not None:
+                entry.since_cause_ms = round((entry.time - cause).total_seconds() * 1000)
+        timeline = WorkflowTimeline(
+            workflow_id=workflow_id,
+            tenant=wf.tenant or "",
+            workflow=self.topology.workflow.name,
+            status=WorkflowStatus.PROPOSED,
+            started_at=None,
+            finished_at=None,
+            entries=entries,
+        )
+        self._summarise(timeline)
+        return timeline
+
+    def _summarise(self, timeline: WorkflowTimeline) -> None:
+        live = [e for e in timeline.entries if e.stage in (Stage.ADMITTED, Stage.REDACTED, Stage.EMITTED)]
+        requested_per_step: dict[str, int] = {}
+        started = None
+        for entry in live:
+            data = entry.data or {}
+            step = str(data.get("step", entry.step or ""))
+            if entry.event_type == WorkflowStarted.event_type and started is None:
+                started = entry.time
+            elif entry.event_type in _TERMINAL and not timeline.status.terminal:
+                timeline.status = _TERMINAL[entry.event_type]
+                timeline.finished_at = entry.time
+                timeline.failed_step = data.get("failed_step") or None
+                timeline.reason = data.get("reason") or None
+            elif entry.event_type in _COMPENSATION:
+                attempt = None
+                if entry.event_type == CompensationRequested.event_type:
+                    attempt = requested_per_step[step] = requested_per_step.get(step, 0) + 1
+                    timeline.retries += attempt > 1
+                timeline.compensations.append(
+                    CompensationStep(step, _COMPENSATION[entry.event_type], entry.time, attempt)
+                )
+            elif entry.event_type in _APPROVAL:
+                timeline.approvals.append(
+                    Approval(
+                        step,
+                        _APPROVAL[entry.event_type],
+                        str(data.get("approver", "")),
+                        entry.time,
+                        str(data.get("reason", data.get("summary", "")) or ""),
+                    )
+                )
+            elif not entry.lifecycle and entry.step in self.topology.steps:
+                agent = self.topology.steps[entry.step].agent
+                timeline.steps.append(
+                    StepRun(entry.step, agent, entry.name, entry.time, entry.since_cause_ms)
+                )
+            if entry.event_type in (StepFailed.event_type, CompensationFailed.event_type):
+                attempts = data.get("attempts")
+                if isinstance(attempts, int) and attempts > 1:
+                    timeline.retries += attempts - 1
+            if entry.attempt is not None and entry.attempt > 1:
+                timeline.retries += entry.attempt - 1
+        times = [e.time for e in timeline.entries if e.time is not None]
+        timeline.started_at = started or (min(times) if times else None)
+        if not timeline.status.terminal:
+            timeline.status = _open_status(timeline, live)
+
+    def __len__(self) -> int:
+        return len(self._workflows)
+
+
+def _stage(entry: TimelineEntry, admitted: bool) -> Stage:
+    decision = entry.decision
+    if admitted:
+        if entry.source == ORCHESTRATOR_SOURCE:
+            return Stage.EMITTED
+        if decision is not None and decision.effect == "REDACT":
+            return Stage.REDACTED
+        return Stage.ADMITTED
+    if decision is not None and decision.effect == "DENY":
+        return Stage.DENIED
+    if entry.problem is not None and entry.event_id.startswith("?"):
+        return Stage.UNREADABLE
+    return Stage.PROPOSED
+
+
+def _open_status(timeline: WorkflowTimeline, live: list[TimelineEntry]) -> WorkflowStatus:
+    types = {e.event_type for e in live}
+    if CompensationRequested.event_type in types:
+        return WorkflowStatus.COMPENSATING
+    requested = sum(a.outcome == "requested" for a in timeline.approvals)
+    decided = sum(a.outcome != "requested" for a in timeline.approvals)
+    if requested > decided:
+        return WorkflowStatus.AWAITING_APPROVAL
+    if WorkflowStarted.event_type in types:
+        return WorkflowStatus.RUNNING
+    denied = [e for e in timeline.entries if e.stage is Stage.DENIED]
+    if denied:
+        decision = denied[0].decision
+        timeline.reason = decision.reason if decision is not None else None
+        return WorkflowStatus.DENIED
+    return WorkflowStatus.PROPOSED
