@@ -67,6 +67,8 @@ class _Workflow:
     tenant: str | None = None
     entries: dict[str, TimelineEntry] = field(default_factory=dict)
     admitted: set[str] = field(default_factory=set)
+    filled: set[str] = field(default_factory=set)
+    """Entries filled from a record of the event itself (not only from a decision about it)."""
 
 
 class TimelineBuilder:
@@ -108,8 +110,9 @@ class TimelineBuilder:
         entry = wf.entries.get(event_id)
         if entry is None:
             entry = wf.entries[event_id] = self._entry(event_id, record.event_type or "?", record)
-        elif entry.time is None and entry.source == "":
+        elif event_id not in wf.filled:
             self._fill(entry, record)
+        wf.filled.add(event_id)
         entry.locations.append(record.describe())
         if record.problem and entry.problem is None:
             entry.problem = record.problem
@@ -280,6 +283,8 @@ class TimelineBuilder:
 
 def _stage(entry: TimelineEntry, admitted: bool) -> Stage:
     decision = entry.decision
+    if entry.problem is not None and entry.event_id.startswith("?"):
+        return Stage.UNREADABLE
     if admitted:
         if entry.source == ORCHESTRATOR_SOURCE:
             return Stage.EMITTED
@@ -288,8 +293,6 @@ def _stage(entry: TimelineEntry, admitted: bool) -> Stage:
         return Stage.ADMITTED
     if decision is not None and decision.effect == "DENY":
         return Stage.DENIED
-    if entry.problem is not None and entry.event_id.startswith("?"):
-        return Stage.UNREADABLE
     return Stage.PROPOSED
 
 

@@ -119,12 +119,15 @@ class RecordDecoder:
         if attempt is not None and attempt.isdigit():
             record.attempt = int(attempt)
         if value is None or len(value) < 5 or value[0] != _MAGIC:
-            record.problem = problem or "value is not Confluent-framed Avro (magic byte 0 + schema id)"
+            frame = "value is not Confluent-framed Avro (magic byte 0 + schema id)"
+            record.problem = f"{problem}; {frame}" if problem else frame
             return record
         schema_id = int.from_bytes(value[1:5], "big")
         record.schema_id = schema_id
         if self.payloads:
-            problem = self._payload(record, value, schema_id) or problem
+            body = self._payload(record, value, schema_id)
+            if body is not None:
+                problem = f"{problem}; {body}" if problem else body
         record.problem = problem
         return record
 

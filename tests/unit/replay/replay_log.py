@@ -74,6 +74,10 @@ def model(fullname: str, fields: dict[str, Any] | None = None) -> type[EventMode
     return type(name, (EventModel,), attrs)
 
 
+def _id(raw: RawRecord) -> str:
+    return (raw.header("ce_id") or b"").decode()
+
+
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
@@ -206,11 +210,19 @@ class LogMaker:
     # -- scenarios ----------------------------------------------------------------------------------
 
     def happy(self, wf: str, start: float = 0.0, *, tenant: str = "acme", partition: int = 0) -> None:
-        """A → B → C → D: completed."""
-        self.propose("A", wf, start, tenant=tenant, partition=partition, source="client")
-        self.propose("B", wf, start + 1, step="s1", tenant=tenant, partition=partition, source="a1")
-        self.propose("C", wf, start + 2.5, step="s2", tenant=tenant, partition=partition, source="a2")
-        self.propose("D", wf, start + 3, step="s3", tenant=tenant, partition=partition, source="a3")
+        """A → B → C → D: completed (each output names its trigger as its cause)."""
+        cause = self.propose("A", wf, start, tenant=tenant, partition=partition, source="client")
+        for name, delay, step, agent in (("B", 1, "s1", "a1"), ("C", 2.5, "s2", "a2"), ("D", 3, "s3", "a3")):
+            cause = self.propose(
+                name,
+                wf,
+                start + delay,
+                step=step,
+                tenant=tenant,
+                partition=partition,
+                source=agent,
+                causation_id=_id(cause),
+            )
 
     def compensated(self, wf: str, start: float = 0.0, *, partition: int = 0) -> None:
         """s3 fails after s1, s2: s2 then s1 are compensated."""
