@@ -296,8 +296,8 @@ class CompensationRequested(EventModel):
     """That event's payload as a JSON object, so the handler knows what to undo."""
 
 
-Effect = Literal["ALLOW", "DENY", "REDACT"]
-"""What the gate did with the event."""
+Effect = Literal["ALLOW", "DENY", "REDACT", "REQUIRE_APPROVAL"]
+"""What the gate did with the event (REQUIRE_APPROVAL: parked until approved)."""
 
 
 class PolicyRef(BaseModel):
@@ -314,11 +314,11 @@ class PolicyRef(BaseModel):
 class PolicyDecision(EventModel):
     """The gate decided about one proposed event; one link of the workflow's hash chain.
 
-    Event type ``corps.lifecycle.PolicyDecision``, schema version 1.
+    Event type ``corps.lifecycle.PolicyDecision``, schema version 2.
     """
 
     event_type: ClassVar[str] = "corps.lifecycle.PolicyDecision"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     avro_schema: ClassVar[Mapping[str, Any]] = {
         "type": "record",
         "name": "PolicyDecision",
@@ -333,8 +333,9 @@ class PolicyDecision(EventModel):
                     "type": "enum",
                     "name": "Effect",
                     "namespace": "corps.lifecycle",
-                    "doc": "What the gate did with the event.",
-                    "symbols": ["ALLOW", "DENY", "REDACT"],
+                    "doc": "What the gate did with the event (REQUIRE_APPROVAL: parked until approved).",
+                    "symbols": ["ALLOW", "DENY", "REDACT", "REQUIRE_APPROVAL"],
+                    "default": "DENY",
                 },
                 "doc": "What the gate did with the event.",
             },
@@ -374,6 +375,31 @@ class PolicyDecision(EventModel):
                 "doc": "Hex SHA-256 of the previous link ('' for the first link).",
             },
             {"name": "hash", "type": "string", "doc": "Hex SHA-256 over prev_hash and the canonical event."},
+            {
+                "name": "set_name",
+                "type": "string",
+                "default": "",
+                "doc": "Name of the policy set the decision was taken under ('' when no set was in force).",
+            },
+            {
+                "name": "set_version",
+                "type": "long",
+                "default": 0,
+                "doc": "Version number of that policy set (0: none).",
+            },
+            {
+                "name": "set_digest",
+                "type": "string",
+                "default": "",
+                "doc": "Content digest of that policy-set version.",
+            },
+            {
+                "name": "evaluated_at_ms",
+                "type": ["null", "long"],
+                "default": None,
+                "doc": "Evaluation time (epoch ms; the proposed record's timestamp), when policies "
+                "were evaluated.",
+            },
         ],
     }
 
@@ -395,6 +421,14 @@ class PolicyDecision(EventModel):
     """Hex SHA-256 of the previous link ('' for the first link)."""
     hash: str
     """Hex SHA-256 over prev_hash and the canonical event."""
+    set_name: str = ""
+    """Name of the policy set the decision was taken under ('' when no set was in force)."""
+    set_version: AvroLong = 0
+    """Version number of that policy set (0: none)."""
+    set_digest: str = ""
+    """Content digest of that policy-set version."""
+    evaluated_at_ms: AvroLong | None = None
+    """Evaluation time (epoch ms; the proposed record's timestamp), when policies were evaluated."""
 
 
 class StepFailed(EventModel):
