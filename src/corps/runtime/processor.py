@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from corps.events import Envelope, EventCodec, EventModel, RawRecord
-from corps.events.errors import EventValidationError, InvalidEnvelopeError, RecordError, RegistryError
+from corps.events.errors import RecordError, RegistryError
 from corps.events.lifecycle import (
     CompensationCompleted,
     CompensationFailed,
@@ -32,11 +32,12 @@ from corps.runtime.context import _CURRENT, EventContext
 from corps.runtime.definition import Agent, HandlerDefinition
 from corps.runtime.dlq import DeadLetterReason, dead_letter_headers
 from corps.runtime.eager import Rest, start, uuid5
+from corps.runtime.emit import OutputEncoder, OutputHeaders
 from corps.runtime.errors import Failure, NonRetryableError, classify
 from corps.runtime.metrics import AgentMetrics
 from corps.runtime.retry import RetryHeaderError, RetryHeaders, RetryPolicy, retry_topic, strip_retry_headers
 from corps.runtime.settings import AgentSettings
-from corps.runtime.tracing import Tracing
+from corps.runtime.tracing import SpanHandle, Tracing
 
 __all__ = ["Out", "Outcome", "Processor", "Status"]
 
@@ -71,17 +72,6 @@ class Outcome:
     status: Status
     records: list[Out] = field(default_factory=list)
     detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _Cause:
-    """What every record emitted for one input shares."""
-
-    envelope: Envelope
-    step: str
-    time: datetime
-    traceparent: str | None
-    tracestate: str | None
 
 
 def output_id(cause_id: str, agent: str, n: int | str) -> str:
@@ -121,6 +111,13 @@ class Processor:
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._defs = agent.definitions
+        self._encoder = OutputEncoder(codec, agent.name)
+        self._steps = {
+            t: settings.routing.steps.get(t) or agent.name
+            for t, d in self._defs.items()
+            if d.kind == "handler"
+        }
+        self._time_cache: tuple[int, bytes] = (-1, b"")
         self._produced = agent.produced_types
         routing = settings.routing
         self._multi = routing.multi_type_topics
@@ -214,57 +211,79 @@ class Processor:
         payload: EventModel,
         attempt: int,
     ) -> Outcome:
-        agent = self.agent.name
-        step = self._step(definition, env, payload)
-        attrs: dict[str, str | int] | None = None
-        if self.tracing.enabled:
-            attrs = {"corps.workflow_id": env.workflow_id, "corps.event_id": env.id, "corps.attempt": attempt}
+        step = self._steps.get(definition.event_type) or self._step(payload)
+        if not self.tracing.enabled:  # the common fast path: pass the caller's trace context on
+            return await self._run(raw, view, definition, env, payload, attempt, step, None)
+        attrs: dict[str, str | int] = {
+            "corps.workflow_id": env.workflow_id,
+            "corps.event_id": env.id,
+            "corps.attempt": attempt,
+        }
         with self.tracing.span(
             definition.event_type, traceparent=env.traceparent, tracestate=env.tracestate, attributes=attrs
         ) as span:
-            ctx = EventContext(
-                agent=agent,
-                event_id=env.id,
-                event_type=env.type,
-                workflow_id=env.workflow_id,
-                tenant=env.tenant,
-                source=env.source,
-                causation_id=env.causation_id,
-                step=env.step,
-                attempt=attempt,
-                time=env.time,
-                topic=view.topic,
-                partition=raw.partition,
-                offset=raw.offset,
-                traceparent=span.traceparent or "",
+            return await self._run(raw, view, definition, env, payload, attempt, step, span)
+
+    async def _run(
+        self,
+        raw: RawRecord,
+        view: RawRecord,
+        definition: HandlerDefinition,
+        env: Envelope,
+        payload: EventModel,
+        attempt: int,
+        step: str,
+        span: SpanHandle | None,
+    ) -> Outcome:
+        agent = self.agent.name
+        traceparent, tracestate = (
+            (env.traceparent, env.tracestate) if span is None else (span.traceparent, span.tracestate)
+        )
+        ctx = EventContext(
+            agent, env.id, env.type, env.workflow_id, env.tenant, env.source, env.causation_id, env.step,
+            attempt, env.time, view.topic, raw.partition, raw.offset, traceparent or "",
+        )  # fmt: skip
+        token = _CURRENT.set(ctx)
+        started = time.perf_counter()
+        try:
+            result = await self._invoke(definition, payload)
+            outputs = self._outputs(definition, result)
+            shared = OutputHeaders(
+                self._time_bytes(),
+                env.tenant.encode(),
+                env.workflow_id.encode(),
+                env.id.encode(),
+                step.encode(),
+                None if traceparent is None else traceparent.encode(),
+                None if tracestate is None else tracestate.encode(),
             )
-            token = _CURRENT.set(ctx)
-            started = time.perf_counter()
-            try:
-                result = await self._invoke(definition, payload)
-                outputs = self._outputs(definition, result)
-                cause = _Cause(
-                    env, step, datetime.fromtimestamp(self._clock(), UTC), span.traceparent, span.tracestate
-                )
-                records = [self._encode(m, cause, output_id(env.id, agent, i)) for i, m in enumerate(outputs)]
-                if definition.kind == "compensation":
-                    first = output_id(env.id, agent, 0) if outputs else None
-                    done = CompensationCompleted(step=step, agent=agent, compensation_event_id=first)
-                    records.append(
-                        self._encode(done, cause, output_id(env.id, agent, "done"), lifecycle=True)
-                    )
-            except RegistryError:
-                raise
-            except Exception as exc:
-                failure = classify(exc)
+            records = [self._emit(m, shared, output_id(env.id, agent, i)) for i, m in enumerate(outputs)]
+            if definition.kind == "compensation":
+                first = output_id(env.id, agent, 0) if outputs else None
+                done = CompensationCompleted(step=step, agent=agent, compensation_event_id=first)
+                records.append(self._emit(done, shared, output_id(env.id, agent, "done"), lifecycle=True))
+        except RegistryError:
+            raise
+        except Exception as exc:
+            failure = classify(exc)
+            if span is not None:
                 span.fail(failure.code, failure.message)
-                return self._failed(raw, view, definition, env, payload, attempt, failure, step)
-            finally:
-                _CURRENT.reset(token)
-                self.metrics.handler_latency(definition.event_type, time.perf_counter() - started)
+            return self._failed(raw, view, definition, env, payload, attempt, failure, step)
+        finally:
+            _CURRENT.reset(token)
+            self.metrics.handler_latency(definition.event_type, time.perf_counter() - started)
         for m in outputs:
             self.metrics.event_out(m.event_type)
         return Outcome(Status.HANDLED, records)
+
+    def _time_bytes(self) -> bytes:
+        """``ce_time`` of outputs made now, RFC 3339 in UTC (cached per millisecond)."""
+        now = self._clock()
+        ms = int(now * 1000)
+        if ms != self._time_cache[0]:
+            text = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+            self._time_cache = (ms, text.replace("+00:00", "Z").encode())
+        return self._time_cache[1]
 
     async def _invoke(self, definition: HandlerDefinition, payload: EventModel) -> object:
         """Call the handler; only one that actually waits pays for a task and a timer (its time budget)."""
@@ -275,10 +294,9 @@ class Processor:
             return value
         return await asyncio.wait_for(typing.cast(Rest[object], value), self.timeout(definition))
 
-    def _step(self, definition: HandlerDefinition, env: Envelope, payload: EventModel) -> str:
-        if isinstance(payload, CompensationRequested):
-            return payload.step
-        return self.settings.routing.steps.get(definition.event_type) or self.agent.name
+    def _step(self, payload: EventModel) -> str:
+        """The step of a compensation request (it names the step to undo); else the agent's name."""
+        return payload.step if isinstance(payload, CompensationRequested) else self.agent.name
 
     def _outputs(self, definition: HandlerDefinition, result: object) -> list[EventModel]:
         if result is None:
@@ -298,31 +316,13 @@ class Processor:
                 )
         return list(items)
 
-    def _encode(self, payload: EventModel, cause: _Cause, event_id: str, *, lifecycle: bool = False) -> Out:
+    def _emit(
+        self, payload: EventModel, shared: OutputHeaders, event_id: str, *, lifecycle: bool = False
+    ) -> Out:
         routing = self.settings.routing
         topic = routing.lifecycle if lifecycle else routing.output_topic(payload.event_type)
-        env = cause.envelope
-        # The attributes derive from a validated input envelope and ids made here: skip re-validation.
-        envelope = Envelope.model_construct(
-            specversion="1.0",
-            datacontenttype="application/avro",
-            extensions={},
-            id=event_id,
-            source=self.agent.name,
-            type=payload.event_type,
-            time=cause.time,
-            tenant=env.tenant,
-            workflow_id=env.workflow_id,
-            causation_id=env.id,
-            step=cause.step,
-            traceparent=cause.traceparent,
-            tracestate=cause.tracestate,
-        )
-        try:
-            record = self.codec.encode(topic, payload, envelope)
-        except (EventValidationError, InvalidEnvelopeError) as exc:
-            raise NonRetryableError(f"cannot encode {payload.event_type}: {exc}") from exc
-        return Out(record.topic, record.key, record.value, list(record.headers))
+        value, headers = self._encoder.encode(topic, payload, event_id, shared)
+        return Out(topic, shared.workflow_id, value, headers)
 
     def _failed(
         self,
@@ -372,8 +372,16 @@ class Processor:
                 retryable=failure.retriable,
             )
         self.metrics.step_failed(failure.code)
-        cause = _Cause(env, step, datetime.fromtimestamp(now, UTC), env.traceparent, env.tracestate)
-        out = self._encode(report, cause, output_id(env.id, self.agent.name, "failed"), lifecycle=True)
+        shared = OutputHeaders.of(
+            time=datetime.fromtimestamp(now, UTC),
+            tenant=env.tenant,
+            workflow_id=env.workflow_id,
+            causation_id=env.id,
+            step=step,
+            traceparent=env.traceparent,
+            tracestate=env.tracestate,
+        )
+        out = self._emit(report, shared, output_id(env.id, self.agent.name, "failed"), lifecycle=True)
         return Outcome(Status.FAILED, [out], failure.message)
 
     def _dead_letter(self, raw: RawRecord, reason: DeadLetterReason | str, detail: str) -> Outcome:
