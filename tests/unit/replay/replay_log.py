@@ -89,13 +89,17 @@ class LogMaker:
     topology: Topology = field(default_factory=topology_of)
     models: dict[str, type[EventModel]] = field(default_factory=dict)
     log: list[RawRecord] = field(default_factory=list)
+    codec: EventCodec | None = None
+    """The codec (default: an offline one whose caches hold every schema; no registry call)."""
+    t0: datetime = T0
 
     def __post_init__(self) -> None:
         self.topics = TopologyTopics.of(self.topology)
         self.replay_topics = ReplayTopics.of(self.topology)
         if not self.models:
             self.models = {n: model(self.topology.schema_fullname(n)) for n in self.topology.events}
-        self.codec = self._codec()
+        if self.codec is None:
+            self.codec = self._codec()
         self.pipeline = Pipeline(self.topology, self.codec)
         self._offsets: dict[tuple[str, int], itertools.count[int]] = defaultdict(itertools.count)
 
@@ -114,9 +118,14 @@ class LogMaker:
                 codec.cache_schema(schema_id, lifecycle_model.schema_ref(), topic=topic)
         return codec
 
+    def at(self, seconds: float) -> datetime:
+        """The moment ``seconds`` after this log's start."""
+        return self.t0 + timedelta(seconds=seconds)
+
     def cache(self, schema_id: int, event_model: type[EventModel], name: str) -> None:
         """Make another schema (e.g. a v2) known to the codec under ``schema_id``."""
         proposed = next(t for t, e in self.topics.proposed.items() if e == name)
+        assert self.codec is not None
         self.codec.cache_schema(schema_id, event_model.schema_ref(), topic=proposed)
 
     # -- writing ------------------------------------------------------------------------------------
@@ -165,7 +174,7 @@ class LogMaker:
             event.event_type,
             tenant=tenant,
             workflow_id=workflow_id,
-            time=at(seconds),
+            time=self.at(seconds),
             event_id=event_id,
             step=step,
             source=source,
@@ -173,7 +182,7 @@ class LogMaker:
         )
         topic = next(t for t, e in self.topics.proposed.items() if e == name)
         record = self.codec.encode(topic, event, envelope)
-        now = at(process_at if process_at is not None else seconds)
+        now = self.at(process_at if process_at is not None else seconds)
         raw = self._append(record.topic, partition, record.key, record.value, record.headers, now)
         self._handle(raw, now)
         return raw
@@ -194,18 +203,20 @@ class LogMaker:
             payload.event_type,
             tenant=tenant,
             workflow_id=workflow_id,
-            time=at(seconds),
+            time=self.at(seconds),
             causation_id=causation_id,
             source=source,
         )
         record = self.codec.encode(self.topics.lifecycle_proposed, payload, envelope)
-        raw = self._append(record.topic, partition, record.key, record.value, record.headers, at(seconds))
-        self._handle(raw, at(seconds))
+        raw = self._append(
+            record.topic, partition, record.key, record.value, record.headers, self.at(seconds)
+        )
+        self._handle(raw, self.at(seconds))
         return raw
 
     def tick(self, seconds: float) -> None:
         """The service's clock reaches ``seconds`` with no record in the batch."""
-        self._commit(at(seconds))
+        self._commit(self.at(seconds))
 
     # -- scenarios ----------------------------------------------------------------------------------
 
