@@ -42,6 +42,11 @@ def orchestrator() -> None:
 )
 @click.option("--instance-id", help="Stable replica id: names the transactional producer (default 0).")
 @click.option("--group-id", help="Consumer group (default corps-orchestrator.<workflow>).")
+@click.option(
+    "--policy-set",
+    help="Policy set the gate enforces, from the policies topic (default: the workflow's name).",
+)
+@click.option("--no-policies", is_flag=True, help="No policy engine: the gate allows every valid event.")
 @click.option("--gate-only", is_flag=True, help="Run the gate alone, without the orchestrator stage.")
 @click.option("--max-batch", type=click.IntRange(1, 100_000), help="Most records per transaction.")
 @click.option("--max-wait-ms", type=click.IntRange(1, 60_000), help="Longest wait before a batch is cut.")
@@ -53,6 +58,8 @@ def run(
     topology_file: Path,
     instance_id: str | None,
     group_id: str | None,
+    policy_set: str | None,
+    no_policies: bool,
     gate_only: bool,
     max_batch: int | None,
     max_wait_ms: int | None,
@@ -78,6 +85,7 @@ def run(
         "group_id": group_id,
         "max_batch": max_batch,
         "max_wait_ms": max_wait_ms,
+        "policy_set": None if no_policies else (policy_set or topology.workflow.name),
     }
     try:
         settings = OrchestratorSettings.model_validate({k: v for k, v in values.items() if v is not None})
@@ -108,8 +116,9 @@ async def _serve(topology: Topology, settings: OrchestratorSettings) -> None:
         )
         await service.run(stop)
         stats = service.stats
+        phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in stats.seconds.items())
         click.echo(
             f"orchestrator stopped: {stats.batches} batches, {stats.records_in} records in, "
-            f"{stats.records_out} out, {stats.aborted} aborted",
+            f"{stats.records_out} out, {stats.aborted} aborted; time in {phases}",
             err=True,
         )

@@ -22,7 +22,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from corps.events import Envelope, EventCodec, RawRecord
@@ -33,8 +33,10 @@ from corps.events.lifecycle import (
     CompensationCompleted,
     CompensationFailed,
     PolicyDecision,
+    PolicyRef,
     StepFailed,
 )
+from corps.orchestrator.approvals_stage import VOTE_TYPES, expire_parked, park, take_vote
 from corps.orchestrator.chain import ChainHead, Link, event_digest
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
 from corps.orchestrator.store import StateStore, WorkflowRecord
@@ -61,6 +63,7 @@ AGENT_REPORTS = frozenset(
 DECISION_SOURCE = "corps/gate"
 _GATE = "gate"
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:gate:decision")
+_EVENT_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:gate:event")
 
 
 def uuid5_text(namespace: uuid.UUID, name: str) -> str:
@@ -75,6 +78,13 @@ def uuid5_text(namespace: uuid.UUID, name: str) -> str:
 def decision_id(workflow_id: str, sequence: int) -> str:
     """The ``ce_id`` of link ``sequence`` of a workflow's chain (deterministic)."""
     return uuid5_text(_IDS, f"{workflow_id}/{sequence}")
+
+
+def _record_time(raw: RawRecord, envelope: Envelope) -> datetime:
+    """The proposed record's timestamp (else its ``ce_time``): the time votes and approvals are taken at."""
+    if raw.timestamp_ms is None:
+        return envelope.time
+    return datetime.fromtimestamp(raw.timestamp_ms / 1000, UTC)
 
 
 def trusted_envelope(
@@ -138,6 +148,8 @@ class Gate:
         self.codec = codec
         self.topics = topics
         self.policy: Policy = policy or AllowAll()
+        self.ids = _EVENT_IDS
+        """Namespace of the ids of lifecycle events the gate writes itself (approval requests ...)."""
         self._types = {event: topology.schema_fullname(event) for event in topology.events}
 
     def admit(
@@ -182,9 +194,15 @@ class Gate:
                 )
             )
             return None
+        if envelope.type in VOTE_TYPES:
+            return self._vote(raw, envelope, data, record, store, out)
         admitted_topic = self.topics.admitted[event_name] if event_name else self.topics.lifecycle
         proposed = ProposedEvent(envelope, data, event_name, raw, admitted_topic)
         decision = self.policy.decide(proposed, GateContext(self.topology, record.chain_sequence, now))
+        if decision.effect == "REQUIRE_APPROVAL":
+            at = decision.evaluated_at or _record_time(raw, envelope)
+            store.put(park(self, raw, envelope, event_name, admitted_topic, decision, record, at, out))
+            return None
         if decision.effect == "DENY":
             store.put(
                 record.with_chain(
@@ -205,6 +223,55 @@ class Gate:
         )
         store.put(record)
         return Admitted(envelope, data, event_name, record)
+
+    def expire(self, store: StateStore, workflow_id: str, now: datetime, out: list[OutRecord]) -> None:
+        """Apply the approval timeouts of ``workflow_id`` due at ``now``."""
+        record = store.get(workflow_id)
+        if record is not None and record.parked:
+            store.put(expire_parked(self, record, now, out))
+
+    def link(
+        self,
+        record: WorkflowRecord,
+        topic: str,
+        written: OutRecord | RawRecord,
+        envelope: Envelope,
+        decision: Decision,
+        out: list[OutRecord],
+    ) -> ChainHead:
+        """Link a decision about ``written`` (as written to ``topic``) into ``record``'s chain."""
+        return self._link(record.chain, record.partition, topic, written, envelope, decision, out)
+
+    def _vote(
+        self,
+        raw: RawRecord,
+        envelope: Envelope,
+        data: Mapping[str, Any],
+        record: WorkflowRecord,
+        store: StateStore,
+        out: list[OutRecord],
+    ) -> Admitted | None:
+        """Count an approval vote; admit the parked event it approves, once."""
+        record, approved = take_vote(self, raw, envelope, data, record, _record_time(raw, envelope), out)
+        if approved is None:
+            store.put(record)
+            return None
+        admitted_raw = approved.raw()
+        parked_envelope, parked_data = self.codec.decode_datum(admitted_raw)
+        written = approved.out_record()
+        out.append(written)
+        refs = tuple(
+            PolicyRef(policy_id=s.requirement.policy_id, policy_version=str(s.requirement.version))
+            for s in approved.states()
+        )
+        who = ", ".join(g for s in approved.states() for g in s.grants)
+        decision = Decision.allow(f"approved by {who}", refs)
+        head = self.link(record, written.topic, written, parked_envelope, decision, out)
+        record = record.with_chain(head).model_copy(
+            update={"admitted": (*record.admitted, parked_envelope.id)}
+        )
+        store.put(record)
+        return Admitted(parked_envelope, parked_data, approved.event_name, record)
 
     def chain(
         self, head: ChainHead, written: OutRecord, envelope: Envelope, reason: str, out: list[OutRecord]
@@ -261,6 +328,12 @@ class Gate:
             sequence=sequence,
             prev_hash=head.hash,
             hash=link_hash,
+            set_name=decision.set_name,
+            set_version=decision.set_version,
+            set_digest=decision.set_digest,
+            evaluated_at_ms=(
+                None if decision.evaluated_at is None else int(decision.evaluated_at.timestamp() * 1000)
+            ),
         )
         decision_envelope = trusted_envelope(
             event_id=decision_id(envelope.workflow_id, sequence),

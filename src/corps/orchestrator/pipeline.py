@@ -15,6 +15,7 @@ from corps.events import EventCodec, RawRecord
 from corps.orchestrator.driver import Driver
 from corps.orchestrator.gate import Gate
 from corps.orchestrator.policy import Policy
+from corps.orchestrator.policy_gate import EnginePolicy, is_counter_record
 from corps.orchestrator.saga import SagaMachine
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
@@ -60,14 +61,20 @@ class Pipeline:
             self.driver.observe(admitted, self.store, self._out)
 
     def tick(self, now: datetime) -> int:
-        """Fire every deadline due at ``now``; return how many workflows were woken."""
-        if self.driver is None:
-            return 0
+        """Fire every deadline (steps, approval timeouts) due at ``now``; return how many were woken."""
         woken = 0
         for workflow_id in self.store.due(now):
             self._ticked.append(workflow_id)
-            woken += self.driver.tick(self.store, workflow_id, now, self._out)
+            self.gate.expire(self.store, workflow_id, now, self._out)
+            if self.driver is not None:
+                woken += self.driver.tick(self.store, workflow_id, now, self._out)
         return woken
+
+    @property
+    def engine_policy(self) -> EnginePolicy | None:
+        """The gate's policy when it is the policy engine (it keeps counters)."""
+        policy = self.gate.policy
+        return policy if isinstance(policy, EnginePolicy) else None
 
     def next_deadline(self) -> datetime | None:
         """The earliest deadline scheduled (the service sleeps no longer than until then)."""
@@ -81,24 +88,41 @@ class Pipeline:
     def changelog(self) -> list[OutRecord]:
         """The changelog records of the batch in flight: the latest record of each workflow touched."""
         topic = self.topics.state
-        return [
+        records = [
             OutRecord(topic, record.partition, record.workflow_id.encode(), record.model_dump_json().encode())
             for record in self.store.dirty()
         ]
+        engine = self.engine_policy
+        if engine is not None:
+            records += [OutRecord(topic, p, key, value) for p, key, value in engine.changelog()]
+        return records
 
     def commit(self) -> None:
         """The batch's transaction committed."""
         self.store.commit()
+        if (engine := self.engine_policy) is not None:
+            engine.commit()
         self._out.clear()
         self._ticked.clear()
 
     def rollback(self) -> None:
         """The batch's transaction failed: forget everything it did (its inputs will be read again)."""
         self.store.rollback()
+        if (engine := self.engine_policy) is not None:
+            engine.rollback()
         self.store.reschedule(self._ticked)
         self._out.clear()
         self._ticked.clear()
 
     def restore(self, values: list[bytes]) -> int:
-        """Load changelog values (oldest first; the last per workflow wins); return how many."""
-        return self.store.load(WorkflowRecord.model_validate_json(value) for value in values)
+        """Load changelog values (oldest first; the last per workflow wins); return how many workflows.
+
+        Policy counters in the changelog go back to the policy engine (ignored without one).
+        """
+        counters = [value for value in values if is_counter_record(value)]
+        engine = self.engine_policy
+        if counters and engine is not None:
+            engine.restore(counters)
+        return self.store.load(
+            WorkflowRecord.model_validate_json(value) for value in values if not is_counter_record(value)
+        )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from corps.events import Envelope, RawRecord
 from corps.events.lifecycle import Effect, PolicyRef
+from corps.policy.decision import ApprovalRequirement
 from corps.topology import Topology
 
 __all__ = ["AllowAll", "Decision", "GateContext", "Policy", "ProposedEvent"]
@@ -27,12 +28,18 @@ class Decision(BaseModel):
     """What the gate does with one proposed event.
 
     Attributes:
-        effect: ``ALLOW`` (admit as is), ``DENY`` (never reaches an agent) or ``REDACT`` (admit
-            ``value`` instead of the proposed value).
+        effect: ``ALLOW`` (admit as is), ``DENY`` (never reaches an agent), ``REDACT`` (admit
+            ``value`` instead of the proposed value) or ``REQUIRE_APPROVAL`` (park the event, the
+            redacted ``value`` if set, until ``approvals`` are granted).
         reason: Human-readable reason, recorded in the decision log.
         policies: The policies (id and version) that took part.
         redacted_fields: Payload fields removed (``REDACT``).
         value: For ``REDACT``: the Confluent-framed value to admit instead (the policy engine encodes it).
+        set_name: The policy set the decision was taken under (``""``: none).
+        set_version: Its version number (0: none).
+        set_digest: Its content digest.
+        evaluated_at: The evaluation time (the proposed record's timestamp), when policies ran.
+        approvals: For ``REQUIRE_APPROVAL``: the sign-offs to open.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -42,6 +49,11 @@ class Decision(BaseModel):
     policies: tuple[PolicyRef, ...] = ()
     redacted_fields: tuple[str, ...] = ()
     value: bytes | None = None
+    set_name: str = ""
+    set_version: int = 0
+    set_digest: str = ""
+    evaluated_at: datetime | None = None
+    approvals: tuple[ApprovalRequirement, ...] = ()
 
     @classmethod
     def allow(cls, reason: str, policies: tuple[PolicyRef, ...] = ()) -> Decision:

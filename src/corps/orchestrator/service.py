@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -40,9 +40,12 @@ from corps.events import EventCodec, RawRecord, SchemaRegistry
 from corps.events.errors import RegistryUnavailableError
 from corps.orchestrator.pipeline import Pipeline
 from corps.orchestrator.policy import Policy
+from corps.orchestrator.policy_feed import PolicyFeed, load_policy
+from corps.orchestrator.policy_gate import EnginePolicy
 from corps.orchestrator.restore import read_partitions
 from corps.orchestrator.settings import OrchestratorSettings
 from corps.orchestrator.topics import TopologyTopics
+from corps.policy import PolicyStoreError
 from corps.runtime.topics import TopicAdmin
 from corps.topology import Topology, desired_topics
 
@@ -70,6 +73,10 @@ class ServiceStats:
     records_out: int = 0
     aborted: int = 0
     restored: int = 0
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("process", "produce", "offsets", "commit"), 0.0)
+    )
+    """Time spent per phase of the batches: where a batch's latency goes."""
 
 
 def _utc_now() -> datetime:
@@ -101,6 +108,11 @@ class OrchestratorService:
         workflow = topology.workflow.name
         self.topics = TopologyTopics.of(topology)
         codec = EventCodec(self._registry, subject_strategy=self.topics.subject)
+        self.engine_policy: EnginePolicy | None = None
+        if policy is None and settings.policy_set is not None:
+            self.engine_policy = EnginePolicy(None, codec)
+            policy = self.engine_policy
+        self._feed: PolicyFeed | None = None
         self.pipeline = Pipeline(topology, codec, policy=policy, orchestrate=settings.orchestrate)
         self.group_id = settings.group_id or f"corps-orchestrator.{workflow}"
         self.transactional_id = f"corps-orchestrator.{workflow}.{settings.instance_id}"
@@ -132,6 +144,8 @@ class OrchestratorService:
             ConfigurationError: A topic of the topology is missing or partitioned differently.
         """
         await self._blocking(self._check_topics)
+        if self.engine_policy is not None and self.settings.policy_set is not None:
+            await self._blocking(self._start_policies)
         producer = Producer(
             {
                 **self._base,
@@ -141,6 +155,11 @@ class OrchestratorService:
                 "acks": "all",
                 "linger.ms": 5,
                 "transaction.timeout.ms": self.settings.transaction_timeout_ms,
+                # Back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous commit's
+                # markers are written; librdkafka retries after retry.backoff.ms (100 ms by default),
+                # which was most of a batch's latency here (the Java client uses 20 ms for this case).
+                "retry.backoff.ms": 5,
+                "retry.backoff.max.ms": 100,
                 **self.settings.producer_config,
             }
         )
@@ -170,6 +189,9 @@ class OrchestratorService:
         """Leave the group and close the clients (every batch committed before)."""
         consumer, producer = self._consumer, self._producer
         self._consumer = self._producer = None
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            await self._blocking(feed.close)
         if consumer is not None:
             await self._blocking(consumer.close)
         if producer is not None:
@@ -190,8 +212,24 @@ class OrchestratorService:
 
     # -- one batch ----------------------------------------------------------------------------------------
 
+    def _start_policies(self) -> None:
+        name, policy = self.settings.policy_set, self.engine_policy
+        assert name is not None  # checked by the caller
+        assert policy is not None
+        try:
+            switch = load_policy(self._base, name, policy)
+        except PolicyStoreError as exc:
+            raise OrchestratorError(f"cannot read policy set {name}: {exc}") from exc
+        if switch is None:
+            _log.info("no version of policy set %s published yet: allowing until one is", name)
+        else:
+            _log.info("policy set %s in force (offset %s)", switch.current, switch.offset)
+        self._feed = PolicyFeed(self._base, name, policy, self.settings.policies_topic)
+
     def _step(self) -> None:
         consumer = self._require(self._consumer)
+        if self._feed is not None:
+            self._feed.poll()  # between two batches: a newer set version applies from the next event on
         wait_s = self.settings.max_wait_ms / 1000
         due = self.pipeline.next_deadline()
         if due is not None:
@@ -207,6 +245,7 @@ class OrchestratorService:
         first: dict[TP, int] = {}
         commit: dict[TP, int] = {}
         pipeline = self.pipeline
+        started = time.perf_counter()
         try:
             for message in messages:
                 raw = self._raw(message)
@@ -217,6 +256,7 @@ class OrchestratorService:
                 commit[tp] = raw.offset + 1
                 pipeline.handle(raw, now)
             pipeline.tick(now)
+            self.stats.seconds["process"] += time.perf_counter() - started
             if commit or pipeline.outputs:
                 self._transaction(commit)
                 self.stats.batches += 1
@@ -229,6 +269,8 @@ class OrchestratorService:
 
     def _transaction(self, commit: dict[TP, int]) -> None:
         producer, consumer = self._require(self._producer), self._require(self._consumer)
+        timing = self.stats.seconds
+        started = time.perf_counter()
         records = [*self.pipeline.outputs, *self.pipeline.changelog()]
         producer.begin_transaction()
         try:
@@ -246,10 +288,15 @@ class OrchestratorService:
                         break
                     except BufferError:
                         producer.poll(0.05)
+            produced = time.perf_counter()
+            timing["produce"] += produced - started
             if commit:
                 offsets = [TopicPartition(t, p, o) for (t, p), o in commit.items()]
                 producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
+            sent = time.perf_counter()
+            timing["offsets"] += sent - produced
             self._commit(producer)
+            timing["commit"] += time.perf_counter() - sent
             self.stats.records_out += len(records)
         except KafkaException as exc:
             error: KafkaError = exc.args[0]

@@ -29,6 +29,9 @@ class OrchestratorSettings(BaseModel):
         create_topics: Create the state changelog and dead-letter topics when missing.
         consumer_config: Extra librdkafka consumer settings (override the service's).
         producer_config: Extra librdkafka producer settings (override the service's).
+        policy_set: Name of the policy set the gate enforces (read from the policies topic, switched to
+            newer versions while running); ``None``: no policy engine, the gate allows everything valid.
+        policies_topic: The policies topic (default ``corps.policies``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -45,3 +48,5 @@ class OrchestratorSettings(BaseModel):
     create_topics: bool = True
     consumer_config: dict[str, str | int | float | bool] = Field(default_factory=dict)
     producer_config: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    policy_set: str | None = None
+    policies_topic: str | None = None

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from corps.orchestrator.chain import ChainHead
+from corps.orchestrator.parked import ParkedEvent
 from corps.orchestrator.saga_state import WorkflowState
 
 __all__ = ["StateStore", "WorkflowRecord"]
@@ -36,6 +37,7 @@ class WorkflowRecord(BaseModel):
         chain_hash: The last link's hash (``""`` before the first link).
         admitted: ``ce_id`` of every proposed event the gate admitted, in order.
         saga: The orchestrator's saga state (``None`` when only the gate runs).
+        parked: Events the gate parked until humans approve them.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -48,6 +50,7 @@ class WorkflowRecord(BaseModel):
     chain_hash: str = ""
     admitted: tuple[str, ...] = ()
     saga: WorkflowState | None = None
+    parked: tuple[ParkedEvent, ...] = ()
 
     @property
     def chain(self) -> ChainHead:
@@ -60,7 +63,10 @@ class WorkflowRecord(BaseModel):
 
     def next_deadline(self) -> datetime | None:
         """When the orchestrator must look at this workflow again, if ever."""
-        return self.saga.next_deadline() if self.saga is not None else None
+        due = [p.next_deadline() for p in self.parked]
+        due.append(self.saga.next_deadline() if self.saga is not None else None)
+        found = [d for d in due if d is not None]
+        return min(found) if found else None
 
 
 class StateStore:

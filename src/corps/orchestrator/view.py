@@ -25,6 +25,7 @@ from corps.events.lifecycle import (
     WorkflowFailed,
 )
 from corps.events.model import models_by_type
+from corps.orchestrator.policy_gate import is_counter_record
 from corps.orchestrator.restore import read_partitions
 from corps.orchestrator.saga_state import Ignored
 from corps.orchestrator.store import WorkflowRecord
@@ -62,7 +63,11 @@ def list_workflows(
     for raw in read_partitions(client_config, topics.state, range(partitions)):
         if raw.key is not None:
             latest[raw.key] = raw.value
-    records = [WorkflowRecord.model_validate_json(v) for v in latest.values() if v is not None]
+    records = [
+        WorkflowRecord.model_validate_json(v)
+        for v in latest.values()
+        if v is not None and not is_counter_record(v)  # policy counters share the changelog
+    ]
     found = [
         r
         for r in records

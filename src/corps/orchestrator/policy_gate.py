@@ -1,0 +1,180 @@
+"""The policy engine behind the gate's :class:`~corps.orchestrator.policy.Policy` seam.
+
+:class:`EnginePolicy` evaluates the policy set in force on every proposed event, at the proposed
+record's timestamp (never the wall clock), and turns the engine's decision into the gate's:
+
+* ``allow`` / ``deny`` as they are; ``redact`` with the redacted payload re-encoded under the writer's
+  own schema id (a redaction that no longer fits the schema denies: fail closed);
+* ``require_approval`` with the approvals to open (the gate parks the event);
+* every decision names the set version (``set:<name>`` reference and the v2 ``set_*`` fields) and the
+  policies that took part, so replay can re-evaluate it under the recorded version.
+
+Throttle and budget counters live in the engine; :meth:`EnginePolicy.begin` / :meth:`commit` /
+:meth:`rollback` follow the service's transactions, so a batch that is read again is not charged twice,
+and :meth:`changelog` / :meth:`restore` keep the counters in the gate's changelog topic.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from io import BytesIO
+from typing import Any
+
+from fastavro import parse_schema, schemaless_writer
+
+from corps.events import EventCodec
+from corps.orchestrator.policy import AllowAll, Decision, GateContext, ProposedEvent
+from corps.policy import (
+    Effect,
+    PolicyEngine,
+    PolicyState,
+    PublishedPolicySet,
+    Switch,
+    policy_refs,
+    set_ref,
+)
+from corps.policy.state import Counter, counter_from_json
+
+__all__ = ["COUNTER_KEY_PREFIX", "EnginePolicy", "is_counter_record"]
+
+COUNTER_KEY_PREFIX = "policy-counter:"
+"""Changelog keys of policy counters (the other keys of the changelog are workflow ids)."""
+_COUNTER_MARK = '{"policy_counter":'
+
+
+def is_counter_record(value: bytes) -> bool:
+    """True when a changelog value is a policy counter (not a workflow record)."""
+    return value.startswith(_COUNTER_MARK.encode())
+
+
+def evaluation_time(event: ProposedEvent) -> datetime:
+    """The time a policy decision is taken at: the proposed record's timestamp (else ``ce_time``)."""
+    ms = event.raw.timestamp_ms
+    if ms is None:
+        return event.envelope.time
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class EnginePolicy:
+    """The gate's policy: a :class:`~corps.policy.PolicyEngine` plus payload re-encoding.
+
+    Until a set is in force (``engine`` is ``None``: nothing published yet) it decides like
+    :class:`~corps.orchestrator.policy.AllowAll`; :meth:`switch` installs the first set.
+
+    Args:
+        engine: The engine holding the set in force and the counters, if a set is published.
+        codec: The gate's codec (writer schemas of redacted payloads).
+    """
+
+    def __init__(self, engine: PolicyEngine | None, codec: EventCodec) -> None:
+        self.engine = engine
+        self.codec = codec
+        self._schemas: dict[int, Any] = {}
+        self._default = AllowAll()
+        self._committed: PolicyState = engine.state if engine is not None else PolicyState()
+        self._charged: dict[str, tuple[int, Counter]] = {}
+
+    @property
+    def offset(self) -> int | None:
+        """Offset on the policies topic of the set version in force, if any."""
+        return self.engine.offset if self.engine is not None else None
+
+    def decide(self, event: ProposedEvent, context: GateContext) -> Decision:
+        """Evaluate the set in force on ``event`` at its record's timestamp."""
+        if self.engine is None:
+            return self._default.decide(event, context)
+        now = evaluation_time(event)
+        decided = self.engine.decide(event, now)
+        version = decided.set_version
+        refs = (set_ref(version), *policy_refs(decided))
+        common: dict[str, Any] = {
+            "reason": decided.reason,
+            "policies": refs,
+            "redacted_fields": decided.redacted_fields,
+            "set_name": version.name,
+            "set_version": version.number,
+            "set_digest": version.digest,
+            "evaluated_at": now,
+        }
+        for charge in decided.charges:
+            self._charged[charge.key] = (event.raw.partition, charge.counter)
+        if decided.effect is Effect.DENY:
+            return Decision(effect="DENY", **common)
+        value: bytes | None = None
+        if decided.data is not None and decided.redacted_fields:
+            value = self._reencode(event, decided.data)
+            if value is None:
+                common["reason"] = f"redaction does not fit the writer schema: {decided.reason}"
+                return Decision(effect="DENY", **common)
+        if decided.effect is Effect.REQUIRE_APPROVAL:
+            return Decision(effect="REQUIRE_APPROVAL", value=value, approvals=decided.approvals, **common)
+        effect = "REDACT" if value is not None else "ALLOW"
+        return Decision(effect=effect, value=value, **common)
+
+    def switch(self, published: PublishedPolicySet) -> Switch | None:
+        """Move to a newer version of the set in force (see :meth:`PolicyEngine.switch`).
+
+        Without a set in force, the first published one is installed (with the counters restored).
+        """
+        if self.engine is None:
+            self.engine = PolicyEngine(published, self._committed)
+            return Switch(previous=None, current=self.engine.version, offset=published.offset)
+        return self.engine.switch(published)
+
+    # -- transactions and the counters changelog -------------------------------------------------------
+
+    def begin(self) -> None:
+        """A batch starts (nothing to do: the committed state is kept since the last commit)."""
+
+    def commit(self) -> None:
+        """The batch's transaction committed: its counters are the committed ones."""
+        if self.engine is not None:
+            self._committed = self.engine.state
+        self._charged.clear()
+
+    def rollback(self) -> None:
+        """The batch's transaction failed: forget the counters it charged."""
+        if self.engine is not None:
+            self.engine.state = self._committed
+        self._charged.clear()
+
+    def changelog(self) -> list[tuple[int, bytes, bytes]]:
+        """``(partition, key, value)`` of every counter the batch in flight changed."""
+        return [
+            (
+                partition,
+                f"{COUNTER_KEY_PREFIX}{key}".encode(),
+                json.dumps({"policy_counter": key, "counter": counter.to_json()}, sort_keys=True).encode(),
+            )
+            for key, (partition, counter) in self._charged.items()
+        ]
+
+    def restore(self, values: list[bytes]) -> int:
+        """Load counters from changelog values (oldest first, the last per key wins); return how many."""
+        updates: dict[str, Counter] = {}
+        for value in values:
+            data = json.loads(value)
+            updates[str(data["policy_counter"])] = counter_from_json(data["counter"])
+        self._committed = self._committed.with_updates(updates)
+        if self.engine is not None:
+            self.engine.state = self.engine.state.with_updates(updates)
+            self._committed = self.engine.state
+        return len(updates)
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _reencode(self, event: ProposedEvent, data: Any) -> bytes | None:
+        value = event.raw.value or b""
+        schema_id = int.from_bytes(value[1:5], "big")
+        parsed = self._schemas.get(schema_id)
+        if parsed is None:
+            parsed = parse_schema(dict(self.codec.writer_schema(schema_id)))
+            self._schemas[schema_id] = parsed
+        buf = BytesIO()
+        buf.write(value[:5])
+        try:
+            schemaless_writer(buf, parsed, dict(data))
+        except (TypeError, ValueError, OverflowError, KeyError, AttributeError):
+            return None
+        return buf.getvalue()
