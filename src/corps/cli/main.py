@@ -8,6 +8,7 @@ from corps import __version__
 from corps.cli.acl import acl
 from corps.cli.agent import agent
 from corps.cli.agents import agents
+from corps.cli.approve import approve, reject
 from corps.cli.demo import demo
 from corps.cli.dev import dev
 from corps.cli.dlq import dlq
@@ -42,6 +43,8 @@ cli.add_command(orchestrator)
 cli.add_command(workflows)
 cli.add_command(workflow)
 cli.add_command(replay)
+cli.add_command(approve)
+cli.add_command(reject)
 
 
 def main() -> None:
