@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bench import b1_produce, b2_consume, b3_latency, b4_relay, g1_codec, g7_policy
+from bench import (
+    b1_produce,
+    b2_consume,
+    b3_latency,
+    b4_relay,
+    g1_codec,
+    g2_agent_hop,
+    g3_choreography,
+    g5_orchestrator,
+    g7_policy,
+    g8_delivery,
+)
 from bench.context import BenchContext
 from bench.results import Result
 
@@ -35,7 +46,11 @@ MODULES: tuple[BenchModule, ...] = (
     b3_latency,
     b4_relay,
     g1_codec,
+    g2_agent_hop,
+    g3_choreography,
+    g5_orchestrator,
     g7_policy,
+    g8_delivery,
 )
 
 

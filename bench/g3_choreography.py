@@ -1,0 +1,140 @@
+"""G3: a 3-agent choreography through the gate and the orchestrator vs the bare 3-hop relay.
+
+``TicketOpened -> triage -> refunds -> writer -> ReplyDrafted``: three exactly-once agents (``corps
+agent run``), every event through the gate (``corps orchestrator run``: 4 gate passes, a decision and a
+chain link per event, WorkflowStarted / WorkflowCompleted, the state changelog), each its own process.
+
+* ``G3.wf_per_s`` — workflows/s flat out (a burst of TicketOpened, counted at the admitted
+  ReplyDrafted topic from its first to its last workflow) vs ``B4.msgs_per_s`` (goal >= 50 %; the
+  issue's floor is 2,000 workflows/s, reported in ``detail``).
+* ``G3.p50_ms`` / ``G3.p99_ms`` — end-to-end latency at a fixed rate vs a bare 3-hop relay measured
+  at the same rate in the same module (``G3.relay3_*``), ratio relay/corps.
+"""
+
+from __future__ import annotations
+
+from bench.context import BenchContext
+from bench.g3_stage import AGENT_BATCH_WAIT_MS, TicketSource, await_probe, collect, make_stage, start_sink
+from bench.relay import relay_latency
+from bench.results import RatioMode, Result
+from bench.stats import LatencySummary
+
+ID = "G3"
+TITLE = "3-agent choreography with gate + orchestrator vs bare 3-hop relay: workflows/s, latency"
+NEEDS: tuple[str, ...] = ("B4",)
+
+RATE = 100.0
+FLOOR_WF_PER_S = 2000
+_WARMUP_S = 3.0
+_DURATION_S = 15.0
+_WORKFLOWS = 20_000
+
+SETUP = (
+    "TicketOpened.proposed -> gate -> triage -> gate -> refunds -> gate -> writer -> gate -> "
+    "ReplyDrafted (admitted); orchestrator stage on (saga, WorkflowStarted/Completed, state changelog); "
+    f"agents exactly-once (transactions), batch.max_wait_ms={AGENT_BATCH_WAIT_MS}, producer "
+    "retry.backoff.ms=5; every service its own "
+    "process (corps CLI); source in the bench process, sink in its own process (read_committed)"
+)
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    """Latency at a fixed rate (and the bare relay at the same rate), then throughput flat out."""
+    warmup_s, duration_s = ctx.scale.seconds(_WARMUP_S), ctx.scale.seconds(_DURATION_S)
+    relay = relay_latency(ctx, 3, rate=RATE, warmup_s=warmup_s, duration_s=duration_s)
+    stage = make_stage(ctx, "g3")
+    try:
+        stage.start_orchestrator()
+        stage.start_agents()
+        source = TicketSource(stage, latency=True)
+        probe_s = await_probe(stage, source)
+        final = stage.topic("ReplyDrafted")
+
+        warmup, measured = round(RATE * warmup_s), round(RATE * duration_s)
+        deadline = warmup_s + duration_s + 120
+        process, out = start_sink(stage, final, "m", measured, deadline)
+        lag_ms = source.paced(RATE, warmup, measured)
+        latency = collect(stage, process, out, deadline)
+
+        workflows = ctx.scale.count(_WORKFLOWS, minimum=2000)
+        process, out = start_sink(stage, final, "t", workflows, 900)
+        blast_ns = TicketSource(stage, latency=False).blast(workflows)
+        throughput = collect(stage, process, out, 900)
+    finally:
+        stage.stop()
+
+    seconds = (throughput["last_ns"] - blast_ns) / 1e9
+    wf_per_s = throughput["received"] / seconds if seconds > 0 else 0.0
+    drain_s = (throughput["last_ns"] - throughput["first_ns"]) / 1e9
+    samples: list[float] = latency["latencies_ms"]
+    if not samples:
+        raise RuntimeError("G3: no measured workflow completed")
+    summary = LatencySummary.of(samples)
+    common = {"setup": SETUP, "startup_probe_s": round(probe_s, 2), "partitions": ctx.partitions}
+    latency_detail = {
+        **common,
+        **summary.as_detail(),
+        "rate_wf_per_s": RATE,
+        "sent": measured,
+        "completed": latency["received"],
+        "duplicates": latency["duplicates"],
+        "source_worst_lag_ms": round(lag_ms, 3),
+        "relay_same_rate": relay.summary.as_detail(),
+    }
+    relay_detail = {"hops": 3, "rate_msgs_per_s": RATE, **relay.summary.as_detail()}
+    return [
+        Result(
+            id="G3.wf_per_s",
+            label="3-agent choreography, gate + orchestrator: workflows/s",
+            value=round(wf_per_s),
+            unit="wf/s",
+            baseline_id="B4.msgs_per_s",
+            goal_ratio=0.5,
+            detail={
+                **common,
+                "workflows": workflows,
+                "completed": throughput["received"],
+                "duplicates": throughput["duplicates"],
+                "seconds": round(seconds, 3),
+                "sink_first_to_last_s": round(drain_s, 3),
+                "floor_wf_per_s": FLOOR_WF_PER_S,
+                "floor_met": wf_per_s >= FLOOR_WF_PER_S,
+                "statistic": "a burst of TicketOpened; from the first sent to the last ReplyDrafted admitted "
+                "(pipeline fill included: every stage is a separate process with its own backlog)",
+            },
+        ),
+        Result(
+            id="G3.relay3_p50_ms",
+            label=f"bare 3-hop relay latency p50 at {RATE:.0f}/s",
+            value=round(relay.summary.p50_ms, 3),
+            unit="ms",
+            detail=relay_detail,
+        ),
+        Result(
+            id="G3.relay3_p99_ms",
+            label=f"bare 3-hop relay latency p99 at {RATE:.0f}/s",
+            value=round(relay.summary.p99_ms, 3),
+            unit="ms",
+            detail={"from": "the G3.relay3_p50_ms run"},
+        ),
+        Result(
+            id="G3.p50_ms",
+            label=f"choreography end-to-end latency p50 at {RATE:.0f} wf/s",
+            value=round(summary.p50_ms, 3),
+            unit="ms",
+            baseline_id="G3.relay3_p50_ms",
+            ratio_mode=RatioMode.BASELINE_OVER_CORPS,
+            goal_ratio=0.5,
+            detail=latency_detail,
+        ),
+        Result(
+            id="G3.p99_ms",
+            label=f"choreography end-to-end latency p99 at {RATE:.0f} wf/s",
+            value=round(summary.p99_ms, 3),
+            unit="ms",
+            baseline_id="G3.relay3_p99_ms",
+            ratio_mode=RatioMode.BASELINE_OVER_CORPS,
+            goal_ratio=0.5,
+            detail={"from": "the G3.p50_ms run"},
+        ),
+    ]
