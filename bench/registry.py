@@ -16,11 +16,9 @@ from bench import (
     b3_latency,
     b4_relay,
     g1_codec,
-    g2_agent_hop,
     g3_choreography,
     g5_orchestrator,
     g7_policy,
-    g8_delivery,
 )
 from bench.context import BenchContext
 from bench.results import Result
@@ -46,11 +44,9 @@ MODULES: tuple[BenchModule, ...] = (
     b3_latency,
     b4_relay,
     g1_codec,
-    g2_agent_hop,
     g3_choreography,
     g5_orchestrator,
     g7_policy,
-    g8_delivery,
 )
 
 
