@@ -78,7 +78,9 @@ class ReplayTopics:
         return sorted(topic for topic, role in self.roles.items() if role not in skip)
 
     def select(self, wanted: Iterable[str] | None) -> list[str]:
-        """The topics to read: ``wanted`` (names or role names such as ``decisions``), else the default.
+        """The topics to read: ``wanted``, else the default.
+
+        ``wanted`` holds topic names, event names (their admitted topic) or roles (``decisions``).
 
         Raises:
             ReplayInputError: A name is neither a topic of the topology nor a role.
@@ -91,6 +93,8 @@ class ReplayTopics:
         for name in names:
             if name in self.roles:
                 chosen.add(name)
+            elif name in self.topics.admitted:
+                chosen.add(self.topics.admitted[name])
             elif name in by_role:
                 chosen.update(t for t, r in self.roles.items() if r is by_role[name])
             else:
@@ -98,7 +102,7 @@ class ReplayTopics:
                 roles = ", ".join(r.value for r in Role)
                 raise ReplayInputError(
                     f"--topics: {name!r} is not a topic of workflow {self.topics.workflow} "
-                    f"(topics: {known}; or a role: {roles})"
+                    f"(topics: {known}; or an event name; or a role: {roles})"
                 )
         return sorted(chosen)
 
