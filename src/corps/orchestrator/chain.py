@@ -93,20 +93,17 @@ class Link:
 
 def link_hash(prev_hash: str, sequence: int, link: Link, digest: str) -> str:
     """Hex SHA-256 of link ``sequence`` of a chain (see the module docstring for the exact form)."""
-    body = {
-        "decision": {
-            "effect": link.effect,
-            "event_id": link.event_id,
-            "event_type": link.event_type,
-            "policies": [[p.policy_id, p.policy_version] for p in link.policies],
-            "reason": link.reason,
-            "redacted_fields": list(link.redacted_fields),
-        },
-        "event": digest,
-        "prev": prev_hash,
-        "sequence": sequence,
-    }
-    return hashlib.sha256(_canonical_json(body)).hexdigest()
+    # Written out by hand (the gate's hot path); equal to _canonical_json of the documented object.
+    policies = ",".join(f"[{_text(p.policy_id)},{_text(p.policy_version)}]" for p in link.policies)
+    redacted = ",".join(_text(field) for field in link.redacted_fields)
+    decision = (
+        f'{{"effect":{_text(link.effect)},"event_id":{_text(link.event_id)},'
+        f'"event_type":{_text(link.event_type)},"policies":[{policies}],"reason":{_text(link.reason)},'
+        f'"redacted_fields":[{redacted}]}}'
+    )
+    rest = f'"event":{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)}'
+    text = f'{{"decision":{decision},{rest}}}'
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

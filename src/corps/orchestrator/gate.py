@@ -41,6 +41,7 @@ from corps.orchestrator.chain import ChainHead, Link, event_digest
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
+from corps.orchestrator.wire import decision_body, envelope_headers
 from corps.runtime.dlq import dead_letter_headers
 from corps.topology import Topology
 
@@ -151,6 +152,7 @@ class Gate:
         self.ids = _EVENT_IDS
         """Namespace of the ids of lifecycle events the gate writes itself (approval requests ...)."""
         self._types = {event: topology.schema_fullname(event) for event in topology.events}
+        self._prefix: bytes | None = None
 
     def admit(
         self, raw: RawRecord, store: StateStore, now: datetime, out: list[OutRecord]
@@ -318,7 +320,8 @@ class Gate:
         digest = event_digest(topic, written.key, written.headers, written.value)
         sequence = head.sequence
         new_head, link_hash = head.extend(link, digest)
-        payload = PolicyDecision(
+        # Written by hand (see corps.orchestrator.wire): the same bytes codec.encode would write.
+        body = decision_body(
             decided_event_id=envelope.id,
             decided_event_type=envelope.type,
             effect=decision.effect,
@@ -327,7 +330,7 @@ class Gate:
             redacted_fields=decision.redacted_fields,
             sequence=sequence,
             prev_hash=head.hash,
-            hash=link_hash,
+            link_hash=link_hash,
             set_name=decision.set_name,
             set_version=decision.set_version,
             set_digest=decision.set_digest,
@@ -335,7 +338,7 @@ class Gate:
                 None if decision.evaluated_at is None else int(decision.evaluated_at.timestamp() * 1000)
             ),
         )
-        decision_envelope = trusted_envelope(
+        headers = envelope_headers(
             event_id=decision_id(envelope.workflow_id, sequence),
             source=DECISION_SOURCE,
             event_type=PolicyDecision.event_type,
@@ -347,9 +350,16 @@ class Gate:
             traceparent=envelope.traceparent,
             tracestate=envelope.tracestate,
         )
-        encoded = self.codec.encode(self.topics.decisions, payload, decision_envelope)
-        out.append(OutRecord(encoded.topic, partition, encoded.key, encoded.value, list(encoded.headers)))
+        key = envelope.workflow_id.encode()
+        out.append(OutRecord(self.topics.decisions, partition, key, self._decision_prefix() + body, headers))
         return new_head
+
+    def _decision_prefix(self) -> bytes:
+        """The Confluent frame of decision records: magic byte and schema id (from the codec, cached)."""
+        if self._prefix is None:
+            schema_id = self.codec.prepare(self.topics.decisions, PolicyDecision.schema_ref())
+            self._prefix = b"\x00" + schema_id.to_bytes(4, "big")
+        return self._prefix
 
     def _refuse(
         self,

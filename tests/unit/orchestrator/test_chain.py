@@ -138,3 +138,38 @@ def test_uuid5_text_is_uuid5() -> None:
 
     for name in ("", "wf-1/0", "ünïcode/7", "x" * 300):
         assert uuid5_text(uuid.NAMESPACE_URL, name) == str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        LINK,
+        Link(
+            event_id='ü"\\\n',
+            event_type="a.B",
+            effect="REQUIRE_APPROVAL",
+            reason="☕ \u2028 \x01",
+            policies=(
+                PolicyRef(policy_id="p\u00e9", policy_version="1"),
+                PolicyRef(policy_id="q", policy_version=""),
+            ),
+            redacted_fields=("a", "b.c"),
+        ),
+    ],
+)
+def test_the_hand_written_link_hash_equals_the_json_dumps_form(link: Link) -> None:
+    body = {
+        "decision": {
+            "effect": link.effect,
+            "event_id": link.event_id,
+            "event_type": link.event_type,
+            "policies": [[p.policy_id, p.policy_version] for p in link.policies],
+            "reason": link.reason,
+            "redacted_fields": list(link.redacted_fields),
+        },
+        "event": "e" * 64,
+        "prev": "ü",
+        "sequence": 12345678901,
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert link_hash("ü", 12345678901, link, "e" * 64) == hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,102 @@
+"""The gate's hot path, written by hand: decision record bodies and CloudEvents headers.
+
+Every proposed event costs one :class:`~corps.events.lifecycle.PolicyDecision`. Going through a
+pydantic model, :class:`~corps.events.Envelope` and fastavro costs more than the rest of the gate, so
+the decision's Avro body and the envelope's headers are written here directly. Both are pinned by unit
+tests to what :class:`~corps.events.EventCodec` and :meth:`Envelope.to_headers` produce; the schema id
+still comes from the codec (``EventCodec.prepare``), so the registry stays the source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from corps.events.lifecycle import PolicyRef
+
+__all__ = ["decision_body", "envelope_headers"]
+
+_EFFECTS = {"ALLOW": 0, "DENY": 1, "REDACT": 2, "REQUIRE_APPROVAL": 3}  # corps.lifecycle.Effect, in order
+
+
+def _long(value: int) -> bytes:
+    """Avro ``long``: zig-zag, then base-128 varint."""
+    n = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _string(value: str) -> bytes:
+    data = value.encode()
+    return _long(len(data)) + data
+
+
+def decision_body(
+    *,
+    decided_event_id: str,
+    decided_event_type: str,
+    effect: str,
+    reason: str,
+    policies: Sequence[PolicyRef],
+    redacted_fields: Sequence[str],
+    sequence: int,
+    prev_hash: str,
+    link_hash: str,
+    set_name: str,
+    set_version: int,
+    set_digest: str,
+    evaluated_at_ms: int | None,
+) -> bytes:
+    """The Avro body (no Confluent frame) of a ``corps.lifecycle.PolicyDecision`` v2."""
+    parts = [_string(decided_event_id), _string(decided_event_type), _long(_EFFECTS[effect]), _string(reason)]
+    if policies:
+        parts.append(_long(len(policies)))
+        parts.extend(_string(p.policy_id) + _string(p.policy_version) for p in policies)
+    parts.append(b"\x00")
+    if redacted_fields:
+        parts.append(_long(len(redacted_fields)))
+        parts.extend(_string(field) for field in redacted_fields)
+    parts.append(b"\x00")
+    parts += [_long(sequence), _string(prev_hash), _string(link_hash)]
+    parts += [_string(set_name), _long(set_version), _string(set_digest)]
+    parts.append(b"\x00" if evaluated_at_ms is None else b"\x02" + _long(evaluated_at_ms))
+    return b"".join(parts)
+
+
+def envelope_headers(
+    *,
+    event_id: str,
+    source: str,
+    event_type: str,
+    time: datetime,
+    tenant: str,
+    workflow_id: str,
+    causation_id: str | None,
+    step: str | None,
+    traceparent: str | None,
+    tracestate: str | None,
+) -> list[tuple[str, bytes | None]]:
+    """The binary-mode headers :meth:`corps.events.Envelope.to_headers` writes for these attributes."""
+    headers: list[tuple[str, bytes | None]] = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", event_id.encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_time", time.isoformat().replace("+00:00", "Z").encode()),
+        ("content-type", b"application/avro"),
+        ("ce_tenant", tenant.encode()),
+        ("ce_workflowid", workflow_id.encode()),
+    ]
+    if causation_id is not None:
+        headers.append(("ce_causationid", causation_id.encode()))
+    if step is not None:
+        headers.append(("ce_step", step.encode()))
+    if traceparent is not None:
+        headers.append(("traceparent", traceparent.encode()))
+    if tracestate is not None:
+        headers.append(("tracestate", tracestate.encode()))
+    return headers
