@@ -71,18 +71,21 @@ class Routing(BaseModel):
 
 
 class BatchSettings(BaseModel):
-    """How records are grouped: one batch is one transaction (or one offset commit).
+    """How records are grouped into consumed batches and commit units.
 
     Attributes:
-        max_records: Most records consumed and handled per batch.
-        max_wait_ms: Longest wait for the first record of a batch.
-        max_concurrency: Handlers running at once; records of one workflow (key) always run in order.
+        max_records: Most records consumed and handled at once.
+        max_wait_ms: Longest wait for a record when none is buffered.
+        commit_interval_ms: Longest a commit unit (one transaction, or one offset commit) stays open
+            while records keep coming; it commits at once when the input runs dry.
+        max_concurrency: Handlers waiting at once; records of one workflow (key) always run in order.
     """
 
     model_config = _FROZEN
 
     max_records: int = Field(default=1000, ge=1, le=100_000)
     max_wait_ms: int = Field(default=200, ge=1, le=60_000)
+    commit_interval_ms: int = Field(default=100, ge=0, le=60_000)
     max_concurrency: int = Field(default=64, ge=1, le=10_000)
 
 

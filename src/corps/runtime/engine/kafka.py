@@ -1,11 +1,15 @@
-"""The confluent-kafka engine: batched consume -> process -> produce -> commit, transactional by default.
+"""The confluent-kafka engine: consume -> process -> produce -> commit, in Kafka transactions by default.
 
-One batch is one Kafka transaction in ``exactly_once`` mode: the outputs, retries, dead letters and
-lifecycle reports of every record in the batch, and the batch's input offsets (``send_offsets_to_
-transaction`` with the consumer's group metadata, KIP-447), commit together or not at all. A replica
-killed mid-batch leaves an open transaction that the broker aborts (``transaction.timeout.ms``, or at
-once when a replica with the same ``instance_id`` starts), so a ``read_committed`` reader never sees
-its partial output, and the next owner of the partitions starts from the last committed offsets.
+Records are handled as they are consumed and their outputs produced at once; a *commit unit* gathers
+them until ``commit_interval_ms`` passed or the input runs dry, then commits (the Kafka Streams
+model). In ``exactly_once`` mode a unit is one transaction: the outputs, retries, dead letters and
+lifecycle reports of its records and their input offsets (``send_offsets_to_transaction`` with the
+consumer's group metadata, KIP-447) commit together or not at all. A replica killed mid-unit leaves an
+open transaction the broker aborts (``transaction.timeout.ms``, or at once when a replica with the same
+``instance_id`` starts), so a ``read_committed`` reader never sees its partial output, and the next
+owner of the partitions starts from the last committed offsets. In ``at_least_once`` mode a unit ends
+with a flush (every output acknowledged) and then an offset commit. A rebalance commits the open unit
+before the partitions go.
 
 Retry-topic records that are not due yet are not handled: their partition is rewound to them and
 paused until they are due, which stalls only that retry tier's partition, never an input partition.
@@ -14,10 +18,8 @@ paused until they are due, which stalls only that retry tier's partition, never 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import time
-import typing
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
@@ -27,12 +29,12 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from corps.errors import CorpsError
 from corps.events import RawRecord
 from corps.events.errors import RegistryUnavailableError
-from corps.runtime.eager import Rest, start
+from corps.runtime.engine.dispatch import process_in_order
 from corps.runtime.metrics import AgentMetrics
 from corps.runtime.processor import Outcome, Processor
 from corps.runtime.settings import AgentSettings
 
-__all__ = ["KafkaEngine"]
+__all__ = ["EngineError", "KafkaEngine"]
 
 _log = logging.getLogger("corps.runtime.engine")
 _T = TypeVar("_T")
@@ -43,6 +45,12 @@ class EngineError(CorpsError):
     """The engine cannot go on (fenced producer, fatal client error)."""
 
 
+class _Rewind(CorpsError):
+    """A unit did not commit; its partitions are rewound and its records will be read again."""
+
+    retriable = True
+
+
 class KafkaEngine:
     """Runs a :class:`Processor` on confluent-kafka clients.
 
@@ -51,7 +59,7 @@ class KafkaEngine:
         settings: The process settings.
         group_id: The consumer group.
         transactional_id: The producer's transactional id (``exactly_once`` only).
-        metrics: Where batch timings and lag go.
+        metrics: Where commit timings and lag go.
     """
 
     def __init__(
@@ -70,10 +78,11 @@ class KafkaEngine:
         self.exactly_once = settings.delivery == "exactly_once"
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"corps-{processor.agent.name}")
         base = settings.kafka.client_config()
+        name = f"corps-{processor.agent.name}"
         self._consumer_config: dict[str, Any] = {
             **base,
             "group.id": group_id,
-            "client.id": f"corps-{processor.agent.name}",
+            "client.id": name,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "isolation.level": "read_committed",
@@ -85,7 +94,7 @@ class KafkaEngine:
         }
         self._producer_config: dict[str, Any] = {
             **base,
-            "client.id": f"corps-{processor.agent.name}",
+            "client.id": name,
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,
@@ -102,7 +111,12 @@ class KafkaEngine:
         self._delivery_errors: list[str] = []
         self._assigned: set[TP] = set()
         self._last_lag = 0.0
-        self.batches = 0
+        # the open commit unit
+        self._open = False
+        self._unit_first: dict[TP, int] = {}
+        self._unit_offsets: dict[TP, int] = {}
+        self._unit_started = 0.0
+        self.commits = 0
 
     @property
     def assignment(self) -> frozenset[tuple[str, int]]:
@@ -123,7 +137,7 @@ class KafkaEngine:
         _log.info("subscribed", extra={"topics": topics, "group_id": self.group_id})
 
     async def close(self) -> None:
-        """Leave the group (committing nothing more: every batch committed before) and close the clients."""
+        """Leave the group (the last unit is committed by :meth:`run`) and close the clients."""
         consumer, producer = self._consumer, self._producer
         self._consumer = self._producer = None
         if consumer is not None:
@@ -133,31 +147,54 @@ class KafkaEngine:
         self._executor.shutdown(wait=True)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Handle batches until ``stop`` is set; the batch in flight is finished and committed first."""
-        consumer = self._require_consumer()
-        wait_s = self.settings.batch.max_wait_ms / 1000
-        max_records = self.settings.batch.max_records
+        """Handle records until ``stop`` is set, then commit the open unit."""
         backoff = 0.5
         while not stop.is_set():
             self._resume_due()
-            messages = await self._blocking(lambda: consumer.consume(max_records, wait_s))
-            if messages:
-                try:
-                    await self._batch(messages)
-                    backoff = 0.5
-                except (RegistryUnavailableError, _Rewind) as exc:
-                    _log.warning("batch not committed, reading it again in %.1fs: %s", backoff, exc)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 30.0)
+            try:
+                messages = await self._poll()
+                if messages:
+                    await self._add(messages)
+                interval = self.settings.batch.commit_interval_ms / 1000
+                if self._open and (not messages or time.monotonic() - self._unit_started >= interval):
+                    await self._commit()
+                backoff = 0.5
+            except (RegistryUnavailableError, _Rewind) as exc:
+                _log.warning("records not committed, reading them again in %.1fs: %s", backoff, exc)
+                await self._abort()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
             self._report_lag()
+        if self._open:
+            try:
+                await self._commit()
+            except _Rewind:
+                await self._abort()
 
-    # -- one batch ----------------------------------------------------------------------------------------
+    async def _poll(self) -> list[Message]:
+        """What is buffered (up to ``max_records``) at once; when nothing is, commit, then wait a while."""
+        consumer = self._require_consumer()
+        batch = self.settings.batch
+        messages: list[Message] = await self._blocking(lambda: consumer.consume(batch.max_records, 0))
+        if messages:
+            return messages
+        if self._open:
+            await self._commit()  # idle: make the open unit visible now, not at the interval
+        wait_s = batch.max_wait_ms / 1000
 
-    async def _batch(self, messages: list[Message]) -> None:
-        started = time.perf_counter()
+        def wait_then_drain() -> list[Message]:
+            first: list[Message] = consumer.consume(1, wait_s)
+            return first + consumer.consume(batch.max_records - 1, 0) if first else first
+
+        return await self._blocking(wait_then_drain)
+
+    # -- the commit unit ----------------------------------------------------------------------------------
+
+    async def _add(self, messages: list[Message]) -> None:
+        """Process consumed records and produce their outcomes into the open unit."""
         now_ms = time.time() * 1000
         first: dict[TP, int] = {}
-        commit: dict[TP, int] = {}
+        offsets: dict[TP, int] = {}
         blocked: dict[TP, tuple[int, float]] = {}
         todo: list[RawRecord] = []
         for message in messages:
@@ -176,84 +213,34 @@ class KafkaEngine:
                 ts if ts_type else None,
             )
             tp = (raw.topic, raw.partition)
-            if tp in self._paused or tp in blocked:
-                continue  # fetched before the pause; it will be read again after the rewind
+            if tp in self._paused or tp in blocked or tp not in self._assigned:
+                continue  # fetched before a pause or a revoke; it will be read again
             first.setdefault(tp, raw.offset)
             due = self.processor.due_ms(raw)
             if due is not None and due > now_ms:
                 blocked[tp] = (raw.offset, due / 1000)
                 continue
             todo.append(raw)
-            commit[tp] = raw.offset + 1
+            offsets[tp] = raw.offset + 1
         try:
-            outcomes = await self._process(todo)
-            if self.exactly_once:
-                await self._commit_transaction(outcomes, commit)
-            else:
-                await self._commit_at_least_once(outcomes, commit)
+            outcomes = await process_in_order(
+                self.processor.process, todo, self.settings.batch.max_concurrency
+            )
         except BaseException:
-            self._rewind(first)
+            self._rewind(first)  # nothing of these records was produced; the open unit stays good
             raise
-        for (topic, partition), (offset, due_s) in blocked.items():
-            self._pause_until((topic, partition), offset, due_s)
-        self.batches += 1
-        self.metrics.batch(self.settings.delivery, time.perf_counter() - started)
-
-    async def _process(self, records: list[RawRecord]) -> list[Outcome]:
-        """Process a batch: one workflow's (key's) records strictly in order, different keys concurrently.
-
-        Each record runs in its own copy of the context (its event context and span stay its own). It
-        starts eagerly: a handler that never waits finishes right there, without a task; one that waits
-        becomes a task, and later records of the same key queue behind it. At most ``max_concurrency``
-        records wait at once.
-        """
-        process = self.processor.process
-        try:
-            if self.settings.batch.max_concurrency == 1:
-                return [await process(r) for r in records]
-            return await self._process_concurrently(records)
         finally:
             self.metrics.flush()
-
-    async def _process_concurrently(self, records: list[RawRecord]) -> list[Outcome]:
-        process, limit = self.processor.process, self.settings.batch.max_concurrency
-        loop = asyncio.get_running_loop()
-        outcomes: list[Outcome | None] = [None] * len(records)
-        tail: dict[bytes | None, asyncio.Task[None]] = {}
-        waiting: set[asyncio.Task[None]] = set()
-
-        async def finish(index: int, rest: Rest[Outcome]) -> None:
-            outcomes[index] = await rest
-
-        async def after(index: int, previous: asyncio.Task[None]) -> None:
-            await previous
-            outcomes[index] = await process(records[index])
-
-        try:
-            for index, record in enumerate(records):
-                previous = tail.get(record.key)
-                context = contextvars.copy_context()
-                if previous is not None and not previous.done():
-                    task = loop.create_task(after(index, previous), context=context)
-                else:
-                    finished, value = context.run(start, process(record))
-                    if finished:
-                        outcomes[index] = typing.cast(Outcome, value)
-                        continue
-                    task = loop.create_task(finish(index, typing.cast(Rest[Outcome], value)), context=context)
-                tail[record.key] = task
-                waiting.add(task)
-                if len(waiting) >= limit:
-                    done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        task.result()  # a failure aborts the batch now
-            if waiting:
-                await asyncio.gather(*waiting)
-        except BaseException:
-            for task in waiting:
-                task.cancel()
-            raise
-        return [o for o in outcomes if o is not None]
+        if not self._open:
+            if self.exactly_once:
+                self._require_producer().begin_transaction()
+            self._open, self._unit_started = True, time.monotonic()
+        for tp, offset in first.items():
+            self._unit_first.setdefault(tp, offset)
+        self._unit_offsets.update(offsets)
+        self._produce_all(outcomes)
+        for tp, (offset, due_s) in blocked.items():
+            self._pause_until(tp, offset, due_s)
 
     def _produce_all(self, outcomes: list[Outcome]) -> None:
         producer = self._require_producer()
@@ -267,47 +254,67 @@ class KafkaEngine:
                         producer.poll(0.05)
         producer.poll(0)
 
-    async def _commit_transaction(self, outcomes: list[Outcome], commit: dict[TP, int]) -> None:
-        producer, consumer = self._require_producer(), self._require_consumer()
-        offsets = [TopicPartition(t, p, o) for (t, p), o in commit.items()]
-        if not offsets and not any(o.records for o in outcomes):
-            return
-        producer.begin_transaction()
-        try:
-            self._produce_all(outcomes)
-            if offsets:
-                metadata = consumer.consumer_group_metadata()
-                await self._blocking(lambda: producer.send_offsets_to_transaction(offsets, metadata, 30))
-            await self._blocking(lambda: producer.commit_transaction(60))
-        except KafkaException as exc:
-            error: KafkaError = exc.args[0]
-            if error.txn_requires_abort():
-                _log.warning("transaction aborted, batch will be re-read: %s", error.str())
-                await self._blocking(lambda: producer.abort_transaction(30))
-                raise _Rewind(error.str()) from exc
-            raise EngineError(
-                f"transaction failed ({'fatal' if error.fatal() else 'error'}): {error.str()}"
-            ) from exc
+    async def _commit(self) -> None:
+        """Commit the open unit (in the executor thread, so handlers of other tasks keep running).
 
-    async def _commit_at_least_once(self, outcomes: list[Outcome], commit: dict[TP, int]) -> None:
+        Raises:
+            _Rewind: It did not commit (the caller aborts it and reads its records again).
+            EngineError: The producer is fenced or failed fatally.
+        """
+        if not self._open:
+            return
+        started = time.perf_counter()
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._unit_offsets.items()]
+        await self._blocking(lambda: self._commit_now(offsets))
+        self._clear_unit()
+        self.commits += 1
+        self.metrics.batch(self.settings.delivery, time.perf_counter() - started)
+
+    def _commit_now(self, offsets: list[TopicPartition]) -> None:
+        """Commit the unit's outputs and offsets (blocking; executor thread or a rebalance callback)."""
         producer, consumer = self._require_producer(), self._require_consumer()
+        if self.exactly_once:
+            try:
+                if offsets:
+                    producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
+                producer.commit_transaction(60)
+            except KafkaException as exc:
+                error: KafkaError = exc.args[0]
+                if error.txn_requires_abort():
+                    raise _Rewind(f"transaction must be aborted: {error.str()}") from exc
+                kind = "fatal" if error.fatal() else "error"
+                raise EngineError(f"transaction failed ({kind}): {error.str()}") from exc
+            return
         self._delivery_errors.clear()
-        self._produce_all(outcomes)
-        remaining = await self._blocking(lambda: producer.flush(60))
+        remaining = producer.flush(60)
         if remaining or self._delivery_errors:
             first = self._delivery_errors[0] if self._delivery_errors else f"{remaining} records unsent"
             raise _Rewind(f"delivery failed: {first}")
-        if commit:
-            offsets = [TopicPartition(t, p, o) for (t, p), o in commit.items()]
+        if offsets:
             try:
-                await self._blocking(lambda: consumer.commit(offsets=offsets, asynchronous=False))
+                consumer.commit(offsets=offsets, asynchronous=False)
             except KafkaException as exc:
                 raise _Rewind(f"offset commit failed: {exc}") from exc
 
-    # -- helpers ------------------------------------------------------------------------------------------
+    async def _abort(self) -> None:
+        """Drop the open unit: abort its transaction and read its records again."""
+        if self._open and self.exactly_once:
+            producer = self._require_producer()
+            try:
+                await self._blocking(lambda: producer.abort_transaction(30))
+            except KafkaException as exc:
+                raise EngineError(f"cannot abort the transaction: {exc}") from exc
+        self._rewind(self._unit_first)
+        self._clear_unit()
+
+    def _clear_unit(self) -> None:
+        self._open = False
+        self._unit_first, self._unit_offsets = {}, {}
+
+    # -- partitions ---------------------------------------------------------------------------------------
 
     def _rewind(self, first: dict[TP, int]) -> None:
-        """Seek every partition of a failed batch back to its first record, so nothing is skipped."""
+        """Seek partitions back to the given offsets, so nothing uncommitted is skipped."""
         consumer = self._consumer
         if consumer is None:
             return
@@ -356,6 +363,19 @@ class KafkaEngine:
         _log.info("partitions assigned", extra={"partitions": sorted(self._assigned)})
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Called inside ``consume`` (executor thread) before partitions go: commit the open unit first."""
+        if self._open:
+            offsets = [TopicPartition(t, p, o) for (t, p), o in self._unit_offsets.items()]
+            try:
+                self._commit_now(offsets)
+            except (_Rewind, EngineError) as exc:
+                _log.warning("could not commit before the rebalance (the next owner redoes it): %s", exc)
+                if self.exactly_once:
+                    try:
+                        self._require_producer().abort_transaction(30)
+                    except KafkaException as abort_exc:
+                        _log.warning("abort failed: %s", abort_exc)
+            self._clear_unit()
         revoked = {(p.topic, p.partition) for p in partitions}
         self._assigned -= revoked
         for tp in revoked:
@@ -383,9 +403,3 @@ class KafkaEngine:
 
     async def _blocking(self, call: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-
-
-class _Rewind(CorpsError):
-    """The batch did not commit; its partitions were rewound and it will be read again."""
-
-    retriable = True
