@@ -152,3 +152,4 @@ def test_kill9_twice_mid_run_loses_and_duplicates_nothing(
     assert len(starts) == WORKFLOWS
     log = (tmp_path / "orchestrator.log").read_text()
     assert log.count("running (gate + orchestrator)") == 3
+    assert log.count("orchestrator stopped:") == 1, "the last run ends gracefully on SIGTERM"
