@@ -48,6 +48,10 @@ def is_counter_record(value: bytes) -> bool:
     return value.startswith(_COUNTER_MARK.encode())
 
 
+def _counter_json(counter: Counter) -> bytes:
+    return json.dumps(counter.to_json(), sort_keys=True, separators=(",", ":")).encode()
+
+
 def evaluation_time(event: ProposedEvent) -> datetime:
     """The time a policy decision is taken at: the proposed record's timestamp (else ``ce_time``)."""
     ms = event.raw.timestamp_ms
@@ -145,7 +149,11 @@ class EnginePolicy:
             (
                 partition,
                 f"{COUNTER_KEY_PREFIX}{key}".encode(),
-                json.dumps({"policy_counter": key, "counter": counter.to_json()}, sort_keys=True).encode(),
+                _COUNTER_MARK.encode()
+                + json.dumps(key).encode()
+                + b',"counter":'
+                + _counter_json(counter)
+                + b"}",
             )
             for key, (partition, counter) in self._charged.items()
         ]
