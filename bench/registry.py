@@ -16,9 +16,11 @@ from bench import (
     b3_latency,
     b4_relay,
     g1_codec,
+    g2_agent_hop,
     g3_choreography,
     g5_orchestrator,
     g7_policy,
+    g8_delivery,
 )
 from bench.context import BenchContext
 from bench.results import Result
@@ -44,9 +46,11 @@ MODULES: tuple[BenchModule, ...] = (
     b3_latency,
     b4_relay,
     g1_codec,
+    g2_agent_hop,
     g3_choreography,
     g5_orchestrator,
     g7_policy,
+    g8_delivery,
 )
 
 
