@@ -34,6 +34,11 @@ class StackConfig(BaseModel):
         maven_repo_local: Maven's local repository (``None``: Maven's default, usually ``~/.m2``).
         start_timeout_s: How long one service may take to become ready.
         stop_timeout_s: How long a service gets after SIGTERM before SIGKILL.
+        secure: Secure mode: the broker also listens with SASL/PLAIN on ``secure_port`` and runs the
+            StandardAuthorizer (see :func:`corps.dev.kafka.render_server_properties`).
+        secure_port: Preferred SASL listener port (same rules as the others).
+        sasl_users: PLAIN users of the secure listener besides ``admin`` (a super user); their
+            passwords are generated once per stack home and reported in ``StackInfo.sasl_users``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -55,6 +60,9 @@ class StackConfig(BaseModel):
     maven_repo_local: Path | None = None
     start_timeout_s: float = Field(default=180.0, gt=0)
     stop_timeout_s: float = Field(default=30.0, gt=0)
+    secure: bool = False
+    secure_port: int | None = Field(default=9094, ge=1, le=65535)
+    sasl_users: tuple[str, ...] = ()
 
 
 def default_home(environ: Mapping[str, str]) -> Path:

@@ -38,12 +38,25 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
-def render_server_properties(*, host: str, port: int, controller_port: int, data_dir: Path) -> str:
+def render_server_properties(
+    *,
+    host: str,
+    port: int,
+    controller_port: int,
+    data_dir: Path,
+    secure_port: int | None = None,
+    sasl_users: Mapping[str, str] | None = None,
+) -> str:
     """Render ``server.properties`` for a single combined node.
 
     Replication factors and ISR minimums are 1 (there is one broker); topics are never auto-created
     (corps creates every topic with an explicit partition count); the first consumer group starts
     rebalancing at once instead of waiting 3 s.
+
+    Secure mode (``secure_port`` and ``sasl_users`` given): a second listener, SASL_PLAINTEXT with
+    PLAIN users, and the StandardAuthorizer with ``allow.everyone.if.no.acl.found=false``. There, every
+    user but ``admin`` (a super user) gets only what ACLs grant. The PLAINTEXT listener stays for the
+    provisioner, the controller and trusted local tools: its clients are ``User:ANONYMOUS``, a super user.
     """
     settings = {
         "process.roles": "broker,controller",
@@ -64,6 +77,25 @@ def render_server_properties(*, host: str, port: int, controller_port: int, data
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
     }
+    if secure_port is not None and sasl_users:
+        users = " ".join(f'user_{name}="{password}"' for name, password in sorted(sasl_users.items()))
+        admin = sasl_users["admin"]
+        settings.update(
+            {
+                "listeners": f"{settings['listeners']},SASL_PLAINTEXT://{host}:{secure_port}",
+                "advertised.listeners": f"{settings['advertised.listeners']},SASL_PLAINTEXT://{host}:{secure_port}",
+                "listener.security.protocol.map": f"{settings['listener.security.protocol.map']},"
+                "SASL_PLAINTEXT:SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms": "PLAIN",
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config": (
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                    f'username="admin" password="{admin}" {users};'
+                ),
+                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found": "false",
+                "super.users": "User:admin;User:ANONYMOUS",
+            }
+        )
     header = "# Written by `corps dev up`; regenerated on every start."
     lines = [header, *(f"{k}={v}" for k, v in settings.items())]
     return "\n".join(lines) + "\n"

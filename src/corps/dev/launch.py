@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,12 +81,24 @@ class Launcher:
         controller = self._port(
             current.controller_port if current else None, cfg.controller_port, avoid | {port}
         )
+        secure_port: int | None = None
+        users: dict[str, str] = {}
+        if cfg.secure:
+            previous = current.secure_port if current else None
+            secure_port = self._port(previous, cfg.secure_port, avoid | {port, controller})
+            known = dict(current.sasl_users) if current else {}
+            users = {name: known.get(name) or secrets.token_hex(12) for name in ("admin", *cfg.sasl_users)}
         directory = cfg.home / "kafka"
         data, properties, log = directory / "data", directory / "server.properties", self.log_path("kafka")
         directory.mkdir(parents=True, exist_ok=True)
         properties.write_text(
             kafka.render_server_properties(
-                host=cfg.host, port=port, controller_port=controller, data_dir=data
+                host=cfg.host,
+                port=port,
+                controller_port=controller,
+                data_dir=data,
+                secure_port=secure_port,
+                sasl_users=users,
             ),
             encoding="utf-8",
         )
@@ -102,6 +115,8 @@ class Launcher:
             controller_port=controller,
             version=cfg.kafka_version,
             cluster_id=cluster_id,
+            secure_port=secure_port,
+            sasl_users=users,
         )
         state = state.model_copy(update={"host": cfg.host, "kafka": record})
         save_state(cfg.home, state)

@@ -27,6 +27,8 @@ class StackInfo(BaseModel):
         kafka_version: Broker version, when known (``None`` for an external cluster).
         registry_version: Registry version, when known (``None`` for an external registry).
         external: True when this describes a cluster named by the environment, not a local stack.
+        secure_bootstrap_servers: The SASL/PLAIN listener (secure mode only).
+        sasl_users: PLAIN user -> password of the secure listener (``admin`` is a super user).
     """
 
     model_config = _MODEL
@@ -36,6 +38,8 @@ class StackInfo(BaseModel):
     kafka_version: str | None = None
     registry_version: str | None = None
     external: bool = False
+    secure_bootstrap_servers: str | None = None
+    sasl_users: dict[str, str] = {}
 
 
 class ServiceStatus(BaseModel):

@@ -246,4 +246,8 @@ class LocalStack:
             schema_registry_url=f"http://{state.host}:{state.registry.port}{registry.CCOMPAT_PATH}",
             kafka_version=state.kafka.version,
             registry_version=state.registry.version,
+            secure_bootstrap_servers=(
+                f"{state.host}:{state.kafka.secure_port}" if state.kafka.secure_port is not None else None
+            ),
+            sasl_users=dict(state.kafka.sasl_users),
         )

@@ -29,6 +29,8 @@ class KafkaState(BaseModel):
     controller_port: int
     version: str
     cluster_id: str
+    secure_port: int | None = None
+    sasl_users: dict[str, str] = {}
 
 
 class RegistryState(BaseModel):

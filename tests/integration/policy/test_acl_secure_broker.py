@@ -1,6 +1,8 @@
 """Least privilege on a broker with SASL/PLAIN and the StandardAuthorizer: the broker itself refuses.
 
-Runs when ``CORPS_SECURE_KAFKA`` describes such a broker (until the provisioner has a secure mode)::
+By default the module starts its own stack in the provisioner's secure mode (``StackConfig(secure=True)``:
+a SASL/PLAIN listener next to the plain one, StandardAuthorizer, ``admin`` a super user) and stops it
+afterwards. Set ``CORPS_SECURE_KAFKA`` to test an existing secure broker instead::
 
     CORPS_SECURE_KAFKA='{"bootstrap": "127.0.0.1:29092",
                          "users": {"admin": "...", "triage": "...", "corps-gate": "..."}}'
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,8 @@ from click.testing import CliRunner
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from corps.cli.main import cli
+from corps.dev import LocalStack, StackConfig
+from corps.dev.config import default_cache_dir
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +61,37 @@ class Secure:
 
 
 @pytest.fixture(scope="module")
-def secure(tmp_path_factory: pytest.TempPathFactory) -> Secure:
-    if not _SPEC:
-        pytest.skip("CORPS_SECURE_KAFKA is not set (a SASL/PLAIN broker with the StandardAuthorizer)")
-    spec = json.loads(_SPEC)
+def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secure]:
     workflow = f"acl{uuid.uuid4().hex[:10]}"
-    found = Secure(spec["bootstrap"], spec["users"], workflow)
+    local: LocalStack | None = None
+    if _SPEC:
+        spec = json.loads(_SPEC)
+        found = Secure(spec["bootstrap"], spec["users"], workflow)
+    else:
+        config = StackConfig(
+            home=tmp_path_factory.mktemp("secure-stack"),
+            cache_dir=default_cache_dir(os.environ),
+            kafka_port=None,
+            controller_port=None,
+            registry_port=None,
+            secure_port=None,
+            search_path=os.environ.get("PATH"),
+            secure=True,
+            sasl_users=("triage", "corps-gate"),
+        )
+        local = LocalStack(config)
+        info = local.up()
+        assert info.secure_bootstrap_servers is not None
+        found = Secure(info.secure_bootstrap_servers, dict(info.sasl_users), workflow)
+    try:
+        yield _provision(found, tmp_path_factory)
+    finally:
+        if local is not None:
+            local.down(purge=True)
+
+
+def _provision(found: Secure, tmp_path_factory: pytest.TempPathFactory) -> Secure:
+    workflow = found.workflow
     text = (
         (REPO / "topology" / "support.yaml").read_text().replace("  name: support\n", f"  name: {workflow}\n")
     )
@@ -98,8 +128,8 @@ def consume(secure: Secure, user: str, topic: str, group: str) -> KafkaError | N
     try:
         for _ in range(8):
             message = consumer.poll(1.5)
-            if message is not None and message.error() is not None:
-                error: KafkaError = message.error()
+            error = message.error() if message is not None else None
+            if error is not None:
                 return error
         return None
     finally:
