@@ -43,7 +43,6 @@ from corps.replay import (
 )
 from corps.replay.records import LogRecord
 from corps.replay.render_jsonl import canonical_line, jsonable
-from corps.replay.verify_policy import DecisionReevaluator
 from corps.settings import KafkaSettings
 from corps.topology import Topology, TopologyError, format_diagnostics, load_topology
 
@@ -69,9 +68,8 @@ def _many(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _reevaluators(
-    policy_files: tuple[Path, ...], kafka: KafkaSettings, err: Console
-) -> list[DecisionReevaluator]:
+def _policy_sets(policy_files: tuple[Path, ...], kafka: KafkaSettings, err: Console) -> list[Any]:
+    """The policy sets recorded decisions may name: the files given, and every published version."""
     sets: list[Any] = []
     if policy_files:
         try:
@@ -88,7 +86,7 @@ def _reevaluators(
             for name in history.names()
             for published in history.versions[name].values()
         )
-    return [PolicySetReevaluator(sets)] if sets else []
+    return sets
 
 
 @contextmanager
@@ -304,8 +302,10 @@ def replay(
             else None
         )
         kafka, registry = resolve_stack()
-        reevaluators = _reevaluators(policy_files, kafka, err) if verify else []
-        with Replayer(topology, kafka, registry, reevaluators=reevaluators) as replayer:
+        sets = _policy_sets(policy_files, kafka, err) if verify else []
+        with Replayer(topology, kafka, registry) as replayer:
+            if sets:
+                replayer.reevaluators.append(PolicySetReevaluator(sets, replayer.codec))
             if follow:
                 _follow(replayer, options, fmt, Console(file=_open(out), highlight=False))
                 return

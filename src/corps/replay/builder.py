@@ -26,6 +26,7 @@ from corps.events.lifecycle import (
     WorkflowStarted,
 )
 from corps.orchestrator.driver import ORCHESTRATOR_SOURCE
+from corps.orchestrator.gate import DECISION_SOURCE
 from corps.replay.filters import RecordFilter
 from corps.replay.records import LogRecord
 from corps.replay.timeline import (
@@ -282,17 +283,17 @@ class TimelineBuilder:
 
 
 def _stage(entry: TimelineEntry, admitted: bool) -> Stage:
-    decision = entry.decision
+    effects = {d.effect for d in entry.decisions}
     if entry.problem is not None and entry.event_id.startswith("?"):
         return Stage.UNREADABLE
     if admitted:
-        if entry.source == ORCHESTRATOR_SOURCE:
+        if entry.source in (ORCHESTRATOR_SOURCE, DECISION_SOURCE):
             return Stage.EMITTED
-        if decision is not None and decision.effect == "REDACT":
-            return Stage.REDACTED
-        return Stage.ADMITTED
-    if decision is not None and decision.effect == "DENY":
+        return Stage.REDACTED if "REDACT" in effects else Stage.ADMITTED
+    if "DENY" in effects:
         return Stage.DENIED
+    if "REQUIRE_APPROVAL" in effects:
+        return Stage.PARKED
     return Stage.PROPOSED
 
 
@@ -300,15 +301,13 @@ def _open_status(timeline: WorkflowTimeline, live: list[TimelineEntry]) -> Workf
     types = {e.event_type for e in live}
     if CompensationRequested.event_type in types:
         return WorkflowStatus.COMPENSATING
-    requested = sum(a.outcome == "requested" for a in timeline.approvals)
-    decided = sum(a.outcome != "requested" for a in timeline.approvals)
-    if requested > decided:
+    if any(e.stage is Stage.PARKED for e in timeline.entries):
         return WorkflowStatus.AWAITING_APPROVAL
     if WorkflowStarted.event_type in types:
         return WorkflowStatus.RUNNING
     denied = [e for e in timeline.entries if e.stage is Stage.DENIED]
     if denied:
-        decision = denied[0].decision
-        timeline.reason = decision.reason if decision is not None else None
+        refusal = next(d for d in denied[0].decisions if d.effect == "DENY")
+        timeline.reason = refusal.reason
         return WorkflowStatus.DENIED
     return WorkflowStatus.PROPOSED

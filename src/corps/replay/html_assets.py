@@ -26,7 +26,7 @@ th { background: var(--bg); font-weight: 600; }
 .status-compensated, .status-compensating { color: var(--warn); }
 .status-failed, .status-denied, .stage-denied, .stage-unreadable { color: var(--bad); }
 .status-running, .stage-emitted { color: var(--emit); }
-.status-awaiting-approval { color: #8250df; }
+.status-awaiting-approval, .stage-parked { color: #8250df; }
 .status-proposed, .stage-proposed { color: var(--dim); }
 section.workflow { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; margin: 12px 0; }
 section.workflow h3 { margin: 0 0 6px; font-size: 15px; }
@@ -36,6 +36,7 @@ section.workflow h3 { margin: 0 0 6px; font-size: 15px; }
 .lane .mark.stage-emitted { background: var(--emit); }
 .lane .mark.stage-denied, .lane .mark.stage-unreadable { background: var(--bad); }
 .lane .mark.stage-proposed { background: var(--dim); }
+.lane .mark.stage-parked { background: #8250df; }
 details summary { cursor: pointer; color: var(--dim); }
 pre { white-space: pre-wrap; word-break: break-all; margin: 4px 0; }
 .toolbar { margin: 8px 0; }

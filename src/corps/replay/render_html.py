@@ -113,7 +113,7 @@ def _entry_row(index: int, timeline: WorkflowTimeline, entry: TimelineEntry) -> 
         problem = f"<div class=stage-unreadable>{_e(entry.problem)}</div>" if entry.problem else ""
         payload = f"<details><summary>payload</summary>{problem}<pre>{_e(body)}</pre></details>"
     return (
-        f'<tr class="event stage-{_e(entry.stage)}" data-event-id="{_e(entry.event_id)}" '
+        f'<tr class="event" data-event-id="{_e(entry.event_id)}" '
         f'data-type="{_e(entry.name)}" data-stage="{_e(entry.stage)}">'
         f"<td>{index}</td><td class=mono>{_e(offset)}</td><td>{_e(name)}</td>"
         f'<td class="stage-{_e(entry.stage)}">{_e(entry.stage)}</td><td>{_e(entry.source)}</td>'

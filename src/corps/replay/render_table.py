@@ -30,6 +30,7 @@ _STAGE_STYLES: dict[Stage, str] = {
     Stage.REDACTED: "green",
     Stage.EMITTED: "cyan",
     Stage.DENIED: "red",
+    Stage.PARKED: "magenta",
     Stage.PROPOSED: "dim",
     Stage.UNREADABLE: "bold red",
 }

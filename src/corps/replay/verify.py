@@ -9,12 +9,16 @@ workflow must be the last link the decision log holds, so a chain cut short at i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from corps.events import EventCodec
 from corps.events.errors import RecordError, RegistryError
 from corps.orchestrator.driver import ORCHESTRATOR_SOURCE
+from corps.orchestrator.gate import DECISION_SOURCE
+from corps.orchestrator.policy import GateContext
+from corps.orchestrator.policy import ProposedEvent as GateEvent
 from corps.orchestrator.store import WorkflowRecord
 from corps.replay.coverage import Coverage
 from corps.replay.records import LogRecord
@@ -26,6 +30,8 @@ from corps.replay.verify_state import StateRederiver
 from corps.topology import Topology
 
 __all__ = ["verify_log"]
+
+_OWN_SOURCES = (ORCHESTRATOR_SOURCE, DECISION_SOURCE)
 
 
 def verify_log(
@@ -74,12 +80,15 @@ def verify_log(
             )
         )
     decided: list[DecidedEvent] = []
+    state_topic = topics.topics.state
     for workflow_id in sorted(records):
         workflow_records = records[workflow_id]
+        if all(r.topic == state_topic for r in workflow_records):
+            continue  # the gate's policy counters, kept in the changelog
         chain = verify_chain(workflow_id, workflow_records, topics, coverage, out, event_topics=event_topics)
         if rederiver is not None:
             rederiver.rederive(chain, out)
-        decided.extend(_decided(chain, workflow_records, topics, codec, out))
+        decided.extend(_decided(chain, workflow_records, topology, topics, codec))
         if coverage.to_time_ms is None:
             _state_head(chain, workflow_records, topics, out)
     reevaluate_decisions(decided, [*(reevaluators or ()), GateChecks()], out)
@@ -89,11 +98,15 @@ def verify_log(
 def _decided(
     chain: ChainResult,
     records: Sequence[LogRecord],
+    topology: Topology,
     topics: ReplayTopics,
     codec: EventCodec,
-    out: Verification,
 ) -> list[DecidedEvent]:
-    """The gate's decisions about proposed events of one chain, with the events they decided about."""
+    """The gate's decisions about proposed events of one chain, with the events they decided about.
+
+    The events the orchestrator and the gate write themselves (lifecycle events, approval requests)
+    are not decisions about proposed events: re-derivation checks the former.
+    """
     proposed_roles = (Role.PROPOSED, Role.LIFECYCLE_PROPOSED)
     proposed: dict[str, list[LogRecord]] = {}
     for record in records:
@@ -103,10 +116,11 @@ def _decided(
     admitted: set[str] = set()
     for verified in chain.links:
         link, event = verified.link, verified.event
-        if event is not None and event.source == ORCHESTRATOR_SOURCE and link.admitting:
-            continue  # the orchestrator's own events: checked by re-derivation
+        if event is not None and event.source in _OWN_SOURCES and link.admitting:
+            continue
         copies = sorted(proposed.get(link.event_id, []), key=LogRecord.position)
         proposal = event if event is not None and not link.admitting else (copies[0] if copies else None)
+        copy = event if event is not None and link.admitting else None
         source = proposal or event
         earlier = frozenset(admitted)
         if link.admitting:
@@ -117,7 +131,19 @@ def _decided(
             envelope, data = codec.decode_datum(source.raw())
         except (RecordError, RegistryError):
             continue  # a refusal of an undecodable record: nothing to re-evaluate
-        found.append(DecidedEvent(chain.workflow_id, link, envelope, data, proposal, earlier))
+        gate_event = context = None
+        if proposal is not None:
+            event_name = topics.event_names.get(proposal.topic)
+            target = topics.topics.admitted[event_name] if event_name else topics.topics.lifecycle
+            gate_event = GateEvent(envelope, data, event_name, proposal.raw(), target)
+            when = link.record.timestamp_ms
+            now = datetime.fromtimestamp(when / 1000, UTC) if when is not None else envelope.time
+            context = GateContext(topology, link.sequence, now)
+        found.append(
+            DecidedEvent(
+                chain.workflow_id, link, envelope, data, proposal, copy, earlier, gate_event, context
+            )
+        )
     return found
 
 

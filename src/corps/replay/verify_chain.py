@@ -36,7 +36,11 @@ _ADMITTING = ("ALLOW", "REDACT")
 
 @dataclass(frozen=True)
 class ChainLink:
-    """One decision record read as a chain link."""
+    """One decision record read as a chain link.
+
+    The ``set_*`` fields and the evaluation time come with ``PolicyDecision`` v2; of those, only the
+    ``set:<name>`` policy reference is covered by :func:`~corps.orchestrator.chain.link_hash`.
+    """
 
     record: LogRecord
     sequence: int
@@ -48,6 +52,10 @@ class ChainLink:
     redacted_fields: tuple[str, ...]
     prev_hash: str
     hash: str
+    set_name: str = ""
+    set_version: int = 0
+    set_digest: str = ""
+    evaluated_at_ms: int | None = None
 
     @classmethod
     def of(cls, record: LogRecord, data: Mapping[str, Any]) -> ChainLink:
@@ -70,6 +78,10 @@ class ChainLink:
             redacted_fields=tuple(str(f) for f in data.get("redacted_fields") or ()),
             prev_hash=str(data["prev_hash"]),
             hash=str(data["hash"]),
+            set_name=str(data.get("set_name") or ""),
+            set_version=int(data.get("set_version") or 0),
+            set_digest=str(data.get("set_digest") or ""),
+            evaluated_at_ms=None if data.get("evaluated_at_ms") is None else int(data["evaluated_at_ms"]),
         )
 
     @property

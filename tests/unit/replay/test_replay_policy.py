@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,8 @@ from test_replay_verify_chain import kinds
 
 from corps.events.lifecycle import PolicyDecision
 from corps.orchestrator.pipeline import Pipeline
-from corps.orchestrator.policy import Decision, GateContext, ProposedEvent
+from corps.orchestrator.policy_gate import EnginePolicy
 from corps.policy import PolicyEngine, load_policy_files
-from corps.policy.engine import policy_refs, set_ref
 from corps.replay.coverage import Coverage
 from corps.replay.verification import Verification
 from corps.replay.verify import verify_log
@@ -37,20 +35,6 @@ policies:
 """
 
 
-class EngineGate:
-    """The gate's policy stage driven by the policy engine (evaluated at the proposed record's time)."""
-
-    def __init__(self, engine: PolicyEngine) -> None:
-        self.engine = engine
-
-    def decide(self, event: ProposedEvent, context: GateContext) -> Decision:
-        now = datetime.fromtimestamp((event.raw.timestamp_ms or 0) / 1000, UTC)
-        decided = self.engine.decide(event, now)
-        refs = (*policy_refs(decided), set_ref(self.engine.version))
-        effect = "DENY" if decided.effect.value == "deny" else "ALLOW"
-        return Decision(effect=effect, reason=decided.reason, policies=refs)
-
-
 @pytest.fixture
 def policy_file(tmp_path: Path) -> Path:
     path = tmp_path / "rp.yaml"
@@ -61,7 +45,7 @@ def policy_file(tmp_path: Path) -> Path:
 def governed(policy_file: Path) -> LogMaker:
     maker = LogMaker()
     engine = PolicyEngine(load_policy_files([policy_file]).policy_set)
-    maker.pipeline = Pipeline(maker.topology, maker.codec, policy=EngineGate(engine))
+    maker.pipeline = Pipeline(maker.topology, maker.codec, policy=EnginePolicy(engine, maker.codec))
     maker.happy("wf-1", tenant="acme")
     maker.propose("A", "wf-2", 5, tenant="blocked-co")
     maker.propose("A", "wf-3", 6, tenant="acme")
@@ -89,7 +73,7 @@ def test_policy_decisions_are_re_taken_under_the_named_set(policy_file: Path) ->
     }
     assert effects == {"wf-1": "ALLOW", "wf-2": "DENY", "wf-3": "ALLOW", "wf-4": "DENY"}
     policy_set = load_policy_files([policy_file]).policy_set
-    result = verify(maker, [PolicySetReevaluator([policy_set])])
+    result = verify(maker, [PolicySetReevaluator([policy_set], maker.codec)])
     assert result.ok, [f.describe() for f in result.errors]
     assert result.counts["decisions_reevaluated"] == 7  # four A, and B, C, D of wf-1
 
@@ -123,7 +107,9 @@ def test_a_decision_that_does_not_follow_from_its_set_is_a_mismatch(policy_file:
     )
     log = [dataclasses.replace(r, value=encoded.value) if r is link else r for r in maker.log]
     log = [r for r in log if r.topic != "rp.orchestrator.state"]
-    result = verify(maker, [PolicySetReevaluator([load_policy_files([policy_file]).policy_set])], log)
+    result = verify(
+        maker, [PolicySetReevaluator([load_policy_files([policy_file]).policy_set], maker.codec)], log
+    )
     found = [(f.check, f.kind, f.workflow_id) for f in result.errors]
     assert ("policy", "decision-mismatch", "wf-2") in found
     assert "effect DENY (recorded ALLOW)" in next(
