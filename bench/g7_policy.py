@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.context import BenchContext
+from bench.g7_gate import gate_results
 from bench.results import Result
 from corps.events import Envelope
 from corps.policy import Policy, PolicySet, PolicyState, ProposedEvent, compile_policy_set, evaluate
@@ -31,8 +32,8 @@ from corps.policy.expressions import activation
 from corps.policy.inputs import cel_event
 
 ID = "G7"
-TITLE = "policy evaluator: 20 CEL rules vs the no-op stage, in process (decisions/s)"
-NEEDS: tuple[str, ...] = ()
+TITLE = "policy gate: 20 CEL rules over Kafka vs a relay hop; the evaluator in process (decisions/s)"
+NEEDS: tuple[str, ...] = ("B4",)
 
 _EVENTS = 20_000
 _ROUNDS = 5
@@ -137,6 +138,7 @@ def run(ctx: BenchContext) -> list[Result]:
     cel_rate = _best_rate(cel_only, n)
     detail = {"events": n, "rounds": _ROUNDS, "rules": len(programs), "tenants": 50}
     return [
+        *gate_results(ctx),
         Result(id="G7.noop_stage_per_s", label="evaluate, empty policy set", value=round(noop_rate),
                unit="decisions/s", detail=detail),
         Result(id="G7.rules20_per_s", label="evaluate, 20 CEL rules", value=round(rules_rate),
