@@ -118,6 +118,10 @@ def routing_from_topology(topology: Topology, agent: Agent) -> dict[str, Any]:
                 "timeout_s": (c.timeout or defaults.compensation_timeout).total_seconds(),
             }
     return {
+        "topics": {
+            "retry_template": f"{workflow}.{{agent}}.retry.{{tier}}",
+            "dead_letter_template": f"{workflow}.{{agent}}.dlq",
+        },
         "routing": {
             "inputs": inputs,
             "outputs": outputs,

@@ -68,3 +68,5 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for chatty in ("httpx", "httpx2", "httpcore"):  # one line per registry request at INFO
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

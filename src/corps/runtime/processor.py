@@ -121,9 +121,7 @@ class Processor:
         self._produced = agent.produced_types
         routing = settings.routing
         self._multi = routing.multi_type_topics
-        self.tiers = max(
-            [settings.retry.tiers, *((d.retry.tiers if d.retry else 0) for d in self._defs.values())]
-        )
+        self.tiers = max(self.policy(d).tiers for d in self._defs.values())
         tpl = settings.topics.retry_template
         self.retry_topics = {retry_topic(tpl, agent.name, t): t for t in range(1, self.tiers + 1)}
         self.dead_letter_topic = settings.topics.dead_letter_template.format(agent=agent.name)

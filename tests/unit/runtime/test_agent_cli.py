@@ -74,3 +74,13 @@ def test_run_help_is_there_for_a_newcomer() -> None:
     assert result.exit_code == 0
     assert "MODULE:ATTR" in result.output
     assert "--topology" in result.output
+
+
+def test_topology_names_the_runtime_topics_per_workflow() -> None:
+    topology = load_topology(REPO / "topology" / "support.yaml").topology
+    values = routing_from_topology(topology, load_agent("services.support_agents.triage:agent"))
+    topics = AgentSettings.model_validate(
+        {**values, "kafka": {"bootstrap_servers": "k:9092"}, "registry": {"url": "http://r"}}
+    ).topics
+    assert topics.retry_template.format(agent="triage", tier=1) == "support.triage.retry.1"
+    assert topics.dead_letter_template.format(agent="triage") == "support.triage.dlq"
