@@ -56,12 +56,16 @@ def _external(environ: Mapping[str, str]) -> CorpsSettings | None:
     return settings
 
 
-def _stack(ctx: click.Context, progress: Any = None) -> LocalStack:
+def _stack(
+    ctx: click.Context, progress: Any = None, *, secure: bool = False, users: tuple[str, ...] = ()
+) -> LocalStack:
     home: Path = ctx.obj["home"]
     config = StackConfig(
         home=home.absolute(),
         cache_dir=default_cache_dir(os.environ).absolute(),
         search_path=os.environ.get("PATH"),
+        secure=secure,
+        sasl_users=users,
     )
     return LocalStack(config, progress=progress)
 
@@ -87,8 +91,15 @@ def dev(ctx: click.Context, home: Path | None) -> None:
 
 
 @dev.command()
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Also listen with SASL/PLAIN (StandardAuthorizer, ACLs enforced; admin is a super user). "
+    "Takes effect when the broker starts (run `corps dev down` first if it runs).",
+)
+@click.option("--sasl-user", "users", multiple=True, help="A PLAIN user of the secure listener (repeatable).")
 @click.pass_context
-def up(ctx: click.Context) -> None:
+def up(ctx: click.Context, secure: bool, users: tuple[str, ...]) -> None:
     """Start the broker and the registry (idempotent: reports a stack that already runs)."""
     settings = _external(os.environ)
     if settings is not None:
@@ -117,13 +128,17 @@ def up(ctx: click.Context) -> None:
             def report(description: str, completed: int, total: int) -> None:
                 bar.update(task, description=description, completed=completed, total=total)
 
-            info = _stack(ctx, report).up()
+            info = _stack(ctx, report, secure=secure, users=users).up()
     except ProvisionError as exc:
         raise click.ClickException(str(exc)) from exc
     verb = "already running" if already else f"up in {time.monotonic() - started:.1f}s"
     click.echo(f"corps dev stack {verb} (home {ctx.obj['home']})")
     click.echo(f"  kafka     {info.bootstrap_servers}   (Apache Kafka {info.kafka_version})")
     click.echo(f"  registry  {info.schema_registry_url}   (Apicurio Registry {info.registry_version})")
+    if info.secure_bootstrap_servers is not None:
+        names = ", ".join(sorted(info.sasl_users))
+        click.echo(f"  secure    {info.secure_bootstrap_servers}   (SASL/PLAIN users {names}; passwords in "
+                   "`corps dev status --json`)")  # fmt: skip
 
 
 @dev.command()
@@ -224,6 +239,8 @@ def _local_payload(status: StackStatus) -> dict[str, Any]:
         "schema_registry_url": info.schema_registry_url if info else None,
         "kafka_version": info.kafka_version if info else None,
         "registry_version": info.registry_version if info else None,
+        "secure_bootstrap_servers": info.secure_bootstrap_servers if info else None,
+        "sasl_users": dict(info.sasl_users) if info else {},
         "kafka": status.kafka.model_dump(mode="json"),
         "registry": status.registry.model_dump(mode="json"),
     }
