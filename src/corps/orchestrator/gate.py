@@ -5,10 +5,13 @@ For each record read from a proposed topic the gate
 1. decodes it (CloudEvents envelope, key = workflow id, Confluent-framed Avro with the writer's
    schema) and checks its type belongs on that topic;
 2. refuses a re-proposed event it already admitted (same ``ce_id`` in the same workflow);
-3. asks the :class:`~corps.orchestrator.policy.Policy` (allow by default);
-4. writes the admitted record (value and headers byte for byte, same partition index) and, for every
-   event with a valid envelope, a :class:`~corps.events.lifecycle.PolicyDecision` linking it into the
-   workflow's hash chain (:mod:`corps.orchestrator.chain`).
+3. counts approval votes (ApprovalGranted / ApprovalDenied) and asks the
+   :class:`~corps.orchestrator.policy.Policy` about everything else (allow by default; the policy
+   engine through :class:`~corps.orchestrator.policy_gate.EnginePolicy`);
+4. writes the admitted record (value and headers byte for byte — or the redacted value — same
+   partition index), parks an event that needs approvals (:mod:`corps.orchestrator.approvals_stage`),
+   and, for every event with a valid envelope, a :class:`~corps.events.lifecycle.PolicyDecision`
+   linking it into the workflow's hash chain (:mod:`corps.orchestrator.chain`).
 
 A record without a valid envelope, one that does not decode or one of a type that does not belong on
 its topic goes to the dead-letter topic with the reason in ``corps_dlq_*`` headers; when its envelope
