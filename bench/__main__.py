@@ -22,7 +22,7 @@ from rich.console import Console
 from bench.context import SCALES, BenchContext
 from bench.facts import load_average, machine_facts, version_facts
 from bench.registry import MODULES, select
-from bench.runner import build_report, render_table, run_modules, write_report
+from bench.runner import TABLE_LEGEND, build_report, render_table, run_modules, write_report
 from corps.dev import LocalStack, StackConfig, StackInfo, default_cache_dir
 from corps.errors import CorpsError
 from corps.settings import CorpsSettings
@@ -103,7 +103,7 @@ def _named(product: str, version: str | None, suffix: str) -> str | None:
 def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
     """Measure the raw baselines (B1-B4) and the corps figures (G1...) on one broker, in one run."""
     # a pipe or a CI log gets a table wide enough for one line per entry
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    console = Console(width=None if sys.stdout.isatty() else 180)
     wanted = [part.strip() for part in only.split(",") if part.strip()] if only else None
     try:
         modules = select(wanted, MODULES)
@@ -152,9 +152,9 @@ def main(only: str | None, scale: str, partitions: int, output: Path) -> None:
     machine = report.machine
     console.print(
         f"{machine['cores']} cores, {machine['memory_gib']} GiB, {machine['cpu_model']}; load average "
-        f"{machine['load_avg_at_start']} at start, {machine['load_avg_at_end']} at end; "
-        "'busy elsewhere': cores other work kept busy while that benchmark ran"
+        f"{machine['load_avg_at_start']} at start, {machine['load_avg_at_end']} at end"
     )
+    console.print(TABLE_LEGEND)
     console.print(f"wrote {output}")
     if errors:
         for name, message in errors.items():

@@ -18,9 +18,9 @@ from rich.table import Table
 from bench.contention import CpuSnapshot, contention
 from bench.context import BenchContext
 from bench.registry import BenchModule
-from bench.results import Report, Result, duplicate_ids, resolve_ratios
+from bench.results import RatioMode, Report, Result, duplicate_ids, resolve_ratios
 
-__all__ = ["build_report", "format_value", "render_table", "run_modules", "write_report"]
+__all__ = ["TABLE_LEGEND", "build_report", "format_value", "render_table", "run_modules", "write_report"]
 
 
 def _check(module: BenchModule, results: Sequence[Result]) -> None:
@@ -80,6 +80,13 @@ def format_value(value: float) -> str:
     return f"{value:,.3f}"
 
 
+_MODE_SHORT = {RatioMode.CORPS_OVER_BASELINE: "c/b", RatioMode.BASELINE_OVER_CORPS: "b/c"}
+TABLE_LEGEND = (
+    "ratio c/b = corps / baseline, b/c = baseline / corps; busy elsewhere = cores other work kept busy "
+    "while that benchmark ran"
+)
+
+
 def render_table(report: Report) -> Table:
     """Return the rich table of a report: one row per entry, ratios and goals where they apply."""
     table = Table(title=f"corps bench ({report.scale}, {report.duration_s:.0f} s)", title_justify="left")
@@ -94,9 +101,9 @@ def render_table(report: Report) -> Table:
         ("met", "center"),
         ("busy elsewhere", "right"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column in ("id", "ratio"))  # type: ignore[arg-type]
     for entry in report.entries:
-        ratio = "" if entry.ratio is None else f"{entry.ratio:.2f} ({entry.ratio_mode.value})"
+        ratio = "" if entry.ratio is None else f"{entry.ratio:.2f} {_MODE_SHORT[entry.ratio_mode]}"
         goal = "" if entry.goal_ratio is None else f"{entry.goal_op.value} {entry.goal_ratio:g}"
         met = {None: "", True: "[green]yes[/green]", False: "[red]no[/red]"}[entry.goal_met]
         other = report.contention.get(entry.id.split(".", 1)[0], {}).get("other_cores")
