@@ -66,6 +66,7 @@ def test_kill9_mid_stream_loses_and_duplicates_nothing(bed: Bed, tmp_path: Path)
     assert done_at_kill < COUNT, "the kill came too late to test anything"
 
     with AgentProcess(TARGET, settings, tmp_path, "second") as second:
+        second.wait_running()
         _wait(lambda: committed(bed.config, group, source) == COUNT or not second.alive(), "the rest")
         assert second.alive(), second.log()
         out = bed.read(sink, COUNT, settle_s=2.0)

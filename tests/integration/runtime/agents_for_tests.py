@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from corps.events.demo import Customer, RefundIssued, TicketOpened, TicketTriaged
 from corps.runtime import (
     Agent,
@@ -68,3 +70,13 @@ async def refund(event: TicketTriaged) -> RefundIssued | None:
 
 
 REFUNDS = Agent(name="refunds", version="1.0.0", handlers=[refund])
+
+
+@handler
+async def slow_triage(event: TicketOpened) -> TicketTriaged:
+    """Like triage, but each event takes a millisecond (so a stream lasts long enough to stop it midway)."""
+    await asyncio.sleep(0.001)
+    return await triage(event)
+
+
+SLOW_TRIAGE = Agent(name="triage", version="1.0.0", handlers=[slow_triage])

@@ -264,6 +264,14 @@ class AgentProcess:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout_s)
 
+    def wait_running(self, timeout_s: float = 60) -> None:
+        """Block until the agent says it runs (its signal handlers are installed by then)."""
+        deadline = time.monotonic() + timeout_s
+        while "running as replica" not in self.log():
+            assert self.alive(), self.log()
+            assert time.monotonic() < deadline, f"agent not running after {timeout_s} s:\n{self.log()}"
+            time.sleep(0.1)
+
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

@@ -15,7 +15,7 @@ from corps.events.demo import TicketOpened, TicketTriaged
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 COUNT = 3000
-TARGET = "tests.integration.runtime.agents_for_tests:TRIAGE"
+TARGET = "tests.integration.runtime.agents_for_tests:SLOW_TRIAGE"
 
 
 def _wait(predicate: object, timeout_s: float = 60.0) -> None:
@@ -32,19 +32,22 @@ def test_sigterm_drains_and_commits_so_nothing_is_lost_or_repeated(bed: Bed, tmp
     settings = bed.settings(
         bed.routing({TicketOpened: source}, {TicketTriaged: sink}),
         delivery="at_least_once",
-        batch={"max_records": 100, "max_wait_ms": 20},
+        batch={"max_records": 100, "max_wait_ms": 20, "max_concurrency": 1},  # ~1 ms per event, in order
     )
     group = settings.group_id or ""
     sent = [bed.publish(source, ticket(n), workflow_id=f"wf-{n % 97}").id for n in range(COUNT)]
     bed.flush()
     with AgentProcess(TARGET, settings, tmp_path, "first") as first:
+        first.wait_running()
         _wait(lambda: committed(bed.config, group, source) >= COUNT // 10 or not first.alive())
         assert first.terminate() == 0, first.log()
     done = committed(bed.config, group, source)
+    assert done < COUNT, "stopped too late to test a drain"
     assert "stopped" in first.log()
     outputs = bed.read(sink, done, settle_s=1.0)
     assert len(outputs) == done  # every committed input has its output, and nothing beyond
     with AgentProcess(TARGET, settings, tmp_path, "second") as second:
+        second.wait_running()
         _wait(lambda: committed(bed.config, group, source) == COUNT or not second.alive())
         outputs = bed.read(sink, COUNT, settle_s=1.0)
         assert second.terminate() == 0, second.log()
