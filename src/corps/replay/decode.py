@@ -112,9 +112,12 @@ class RecordDecoder:
         Raises:
             RegistryUnavailableError: A new writer schema could not be fetched (not the record's fault).
         """
-        record = LogRecord(topic, partition, offset, timestamp_ms, key, value, headers)
         by_name = dict(headers)
-        problem = self._envelope(record, by_name)
+        record = self._fast_envelope(topic, partition, offset, timestamp_ms, key, value, headers, by_name)
+        problem = None
+        if record is None:
+            record = LogRecord(topic, partition, offset, timestamp_ms, key, value, headers)
+            problem = self._envelope(record, by_name)
         attempt = by_name.get(_ATTEMPT)
         if attempt is not None and attempt.isdigit():
             record.attempt = int(attempt)
@@ -129,6 +132,48 @@ class RecordDecoder:
             if body is not None:
                 problem = f"{problem}; {body}" if problem else body
         record.problem = problem
+        return record
+
+    @staticmethod
+    def _fast_envelope(
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp_ms: int | None,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        h: Mapping[str, bytes | None],
+    ) -> LogRecord | None:
+        """The common case in one go: every required header present, UTF-8, the key the workflow id."""
+        try:
+            workflow = h["ce_workflowid"]
+            if key != workflow:
+                return None
+            time = datetime.fromisoformat(h["ce_time"].decode())  # type: ignore[union-attr]
+            record = LogRecord(
+                topic,
+                partition,
+                offset,
+                timestamp_ms,
+                key,
+                value,
+                headers,
+                h["ce_id"].decode(),  # type: ignore[union-attr]
+                h["ce_type"].decode(),  # type: ignore[union-attr]
+                h["ce_source"].decode(),  # type: ignore[union-attr]
+                time,
+                h["ce_tenant"].decode(),  # type: ignore[union-attr]
+                workflow.decode(),  # type: ignore[union-attr]
+                _text(h.get("ce_causationid")),
+                _text(h.get("ce_step")),
+            )
+        except (KeyError, AttributeError, UnicodeDecodeError, ValueError):
+            return None
+        if time.tzinfo is None or not (
+            record.event_id and record.event_type and record.source and record.tenant and record.workflow_id
+        ):
+            return None
         return record
 
     # -- envelope ---------------------------------------------------------------------------------------

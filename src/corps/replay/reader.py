@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,8 +121,10 @@ class LogReader:
             }
         )
 
-    def plan(self, topics: Sequence[str], span: ReplayRange) -> list[Span]:
+    def plan(self, topics: Sequence[str], span: ReplayRange, *, optional: Collection[str] = ()) -> list[Span]:
         """Resolve ``span`` on every partition of ``topics`` (sorted by topic and partition; empty ones too).
+
+        Topics in ``optional`` are skipped when they do not exist.
 
         Raises:
             ReplayInputError: A topic does not exist.
@@ -130,17 +132,21 @@ class LogReader:
         """
         consumer = self._consumer()
         try:
-            return self._plan(consumer, topics, span)
+            return self._plan(consumer, topics, span, frozenset(optional))
         except KafkaException as exc:
             raise ReplayUnavailableError(f"cannot plan the replay: {exc}") from exc
         finally:
             consumer.close()
 
-    def _plan(self, consumer: Consumer, topics: Sequence[str], span: ReplayRange) -> list[Span]:
+    def _plan(
+        self, consumer: Consumer, topics: Sequence[str], span: ReplayRange, optional: frozenset[str]
+    ) -> list[Span]:
         spans: list[Span] = []
         for topic in sorted(set(topics)):
             meta = consumer.list_topics(topic, timeout=self._timeout).topics.get(topic)
             if meta is None or meta.error is not None:
+                if topic in optional:
+                    continue
                 why = meta.error.str() if meta is not None and meta.error is not None else "unknown topic"
                 raise ReplayInputError(f"topic {topic} cannot be read ({why}): was the topology applied?")
             for partition in sorted(meta.partitions):
