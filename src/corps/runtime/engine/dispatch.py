@@ -62,5 +62,7 @@ async def process_in_order(process: Process, records: list[RawRecord], limit: in
     except BaseException:
         for task in waiting:
             task.cancel()
+        if waiting:  # let them unwind before the caller rewinds, so no handler runs on afterwards
+            await asyncio.wait(waiting)
         raise
     return [o for o in outcomes if o is not None]
