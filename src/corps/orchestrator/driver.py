@@ -49,7 +49,7 @@ from corps.orchestrator.saga_observations import (
     Observation,
     StepFailedObserved,
 )
-from corps.orchestrator.saga_state import WorkflowState
+from corps.orchestrator.saga_state import WorkflowState, evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
 
@@ -200,9 +200,7 @@ class Driver:
             )
             out.append(written)
             head = self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
-        return record.model_copy(
-            update={"saga": saga, "chain_sequence": head.sequence, "chain_hash": head.hash}
-        )
+        return evolve(record, saga=saga, chain_sequence=head.sequence, chain_hash=head.hash)
 
     def _event(self, command: Command) -> _Made | None:
         """The event a command stands for; ``None`` for timers and ignored-event records."""

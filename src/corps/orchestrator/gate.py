@@ -42,6 +42,7 @@ from corps.events.lifecycle import (
 from corps.orchestrator.approvals_stage import VOTE_TYPES, expire_parked, park, take_vote
 from corps.orchestrator.chain import ChainHead, Link, event_digest
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
+from corps.orchestrator.saga_state import evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
 from corps.orchestrator.wire import decision_body, envelope_headers
@@ -219,12 +220,11 @@ class Gate:
         admitted = OutRecord(admitted_topic, raw.partition, raw.key, value, list(raw.headers))
         out.append(admitted)
         head = self._link(record.chain, record.partition, admitted_topic, admitted, envelope, decision, out)
-        record = record.model_copy(
-            update={
-                "chain_sequence": head.sequence,
-                "chain_hash": head.hash,
-                "admitted": (*record.admitted, envelope.id),
-            }
+        record = evolve(
+            record,
+            chain_sequence=head.sequence,
+            chain_hash=head.hash,
+            admitted=(*record.admitted, envelope.id),
         )
         store.put(record)
         return Admitted(envelope, data, event_name, record)

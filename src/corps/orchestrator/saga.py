@@ -36,7 +36,15 @@ from corps.orchestrator.saga_observations import (
     Observation,
     StepFailedObserved,
 )
-from corps.orchestrator.saga_state import Ignored, IgnoreReason, PendingStep, Status, StepRun, WorkflowState
+from corps.orchestrator.saga_state import (
+    Ignored,
+    IgnoreReason,
+    PendingStep,
+    Status,
+    StepRun,
+    WorkflowState,
+    evolve,
+)
 from corps.topology import Topology, TopologyGraph
 
 __all__ = ["COMPENSATION_TIMER", "SagaMachine", "Transition", "step_timer"]
@@ -59,6 +67,7 @@ class SagaMachine:
         self.graph = TopologyGraph.of(topology)
         self._names = {topology.schema_fullname(name): name for name in topology.events}
         self._compensations = Compensations(topology)
+        self._deadlines = {name: topology.step_deadline(name) for name in topology.steps}
 
     def new(self, workflow_id: str) -> WorkflowState:
         """The state of a workflow nothing has been seen of yet."""
@@ -74,7 +83,7 @@ class SagaMachine:
             return self._tick(state, observation.time)
         if observation.event_id in state.seen:
             return Transition(state, ())
-        state = state.model_copy(update={"seen": (*state.seen, observation.event_id)})
+        state = evolve(state, seen=(*state.seen, observation.event_id))
         out: list[Command] = []
         if state.status.terminal:
             state = self._ignore(state, observation, IgnoreReason.LATE, out)
@@ -105,7 +114,7 @@ class SagaMachine:
         if state.status is Status.NEW:
             if event.event_type not in topo.start:
                 return self._ignore(state, event, IgnoreReason.NOT_STARTED, out)
-            state = state.model_copy(update={"status": Status.RUNNING, "started_at": event.time})
+            state = evolve(state, status=Status.RUNNING, started_at=event.time)
             out.append(
                 StartWorkflow(
                     event_id=command_event_id(state.workflow_id, "started"),
@@ -125,13 +134,13 @@ class SagaMachine:
             return self._finish_completed(state, event.time, out)
         pending = list(state.pending)
         for step in self.graph.consumers.get(event.event_type, ()):
-            deadline = event.time + topo.step_deadline(step)
+            deadline = event.time + self._deadlines[step]
             pending = [p for p in pending if p.step != step]
             pending.append(
                 PendingStep(step=step, trigger_event_id=event.event_id, since=event.time, deadline=deadline)
             )
             out.append(SetDeadline(key=step_timer(step), at=deadline))
-        return state.model_copy(update={"pending": tuple(pending)})
+        return evolve(state, pending=tuple(pending))
 
     def _emitter(self, event: DomainEventObserved) -> str | None:
         emitters = self.graph.emitters.get(event.event_type, ())
@@ -162,7 +171,7 @@ class SagaMachine:
             elif step.compensation is not None:
                 task = self._compensations.task(run)
                 update["queue"] = (state.queue[0], task, *state.queue[1:])
-        return state.model_copy(update=update)
+        return evolve(state, **update)
 
     def _finish_completed(self, state: WorkflowState, time: datetime, out: list[Command]) -> WorkflowState:
         out.extend(ClearDeadline(key=step_timer(p.step)) for p in state.pending)
@@ -175,7 +184,7 @@ class SagaMachine:
                 time=time,
             )
         )
-        return state.model_copy(update={"status": Status.COMPLETED, "finished_at": time, "pending": ()})
+        return evolve(state, status=Status.COMPLETED, finished_at=time, pending=())
 
     def _compensation_completed(
         self, state: WorkflowState, done: CompensationCompletedObserved, out: list[Command]
@@ -220,7 +229,7 @@ class SagaMachine:
                 )
                 out.append(report)
                 # The StepFailed this becomes will come back on the lifecycle topic: already handled.
-                state = state.model_copy(update={"seen": (*state.seen, report.event_id)})
+                state = evolve(state, seen=(*state.seen, report.event_id))
                 reason = f"TIMEOUT: no output of {late.step} by {late.deadline.isoformat()}"
                 state = self._compensations.begin(state, late.step, reason, now, out)
             elif state.request_id is not None:
@@ -263,4 +272,4 @@ class SagaMachine:
                 event_id=command_event_id(state.workflow_id, "ignored", observation.event_id), ignored=ignored
             )
         )
-        return state.model_copy(update={"ignored": (*state.ignored, ignored)})
+        return evolve(state, ignored=(*state.ignored, ignored))

@@ -17,7 +17,7 @@ from corps.orchestrator.saga_commands import (
     SetDeadline,
     command_event_id,
 )
-from corps.orchestrator.saga_state import CompensationTask, Status, StepRun, WorkflowState
+from corps.orchestrator.saga_state import CompensationTask, Status, StepRun, WorkflowState, evolve
 from corps.topology import Topology
 
 __all__ = ["COMPENSATION_TIMER", "Compensations", "step_timer"]
@@ -59,16 +59,15 @@ class Compensations:
                 irreversible.append(run.step)
             elif step.compensation is not None:
                 queue.append(self.task(run))
-        state = state.model_copy(
-            update={
-                "status": Status.COMPENSATING,
-                "failed_step": failed_step,
-                "reason": reason,
-                "pending": (),
-                "queue": tuple(queue),
-                "irreversible": tuple(irreversible),
-                "attempt": 0,
-            }
+        state = evolve(
+            state,
+            status=Status.COMPENSATING,
+            failed_step=failed_step,
+            reason=reason,
+            pending=(),
+            queue=tuple(queue),
+            irreversible=tuple(irreversible),
+            attempt=0,
         )
         return self.request_next(state, time, out)
 
@@ -107,13 +106,8 @@ class Compensations:
             )
         )
         out.append(SetDeadline(key=COMPENSATION_TIMER, at=deadline))
-        return state.model_copy(
-            update={
-                "attempt": attempt,
-                "request_id": request_id,
-                "compensation_deadline": deadline,
-                "retry_at": None,
-            }
+        return evolve(
+            state, attempt=attempt, request_id=request_id, compensation_deadline=deadline, retry_at=None
         )
 
     def answers_head(
@@ -138,16 +132,15 @@ class Compensations:
 
     def completed(self, state: WorkflowState, step: str, time: datetime, out: list[Command]) -> WorkflowState:
         """The head of the queue was undone: move on to the next run, or finish."""
-        state = state.model_copy(
-            update={
-                "queue": state.queue[1:],
-                "compensated": (*state.compensated, step),
-                "compensation_index": state.compensation_index + 1,
-                "attempt": 0,
-                "request_id": None,
-                "compensation_deadline": None,
-                "retry_at": None,
-            }
+        state = evolve(
+            state,
+            queue=state.queue[1:],
+            compensated=(*state.compensated, step),
+            compensation_index=state.compensation_index + 1,
+            attempt=0,
+            request_id=None,
+            compensation_deadline=None,
+            retry_at=None,
         )
         if not state.queue:
             out.append(ClearDeadline(key=COMPENSATION_TIMER))
@@ -173,18 +166,10 @@ class Compensations:
             return self.finish(state, Status.FAILED, time)
         retry_at = time + self._topology.defaults.compensation_backoff.delay(state.attempt)
         out.append(SetDeadline(key=COMPENSATION_TIMER, at=retry_at))
-        return state.model_copy(
-            update={"request_id": None, "compensation_deadline": None, "retry_at": retry_at}
-        )
+        return evolve(state, request_id=None, compensation_deadline=None, retry_at=retry_at)
 
     def finish(self, state: WorkflowState, status: Status, time: datetime) -> WorkflowState:
         """End the workflow in ``status`` at ``time`` (no timer left)."""
-        return state.model_copy(
-            update={
-                "status": status,
-                "finished_at": time,
-                "request_id": None,
-                "compensation_deadline": None,
-                "retry_at": None,
-            }
+        return evolve(
+            state, status=status, finished_at=time, request_id=None, compensation_deadline=None, retry_at=None
         )

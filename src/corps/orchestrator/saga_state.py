@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,9 +20,30 @@ __all__ = [
     "Status",
     "StepRun",
     "WorkflowState",
+    "evolve",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def evolve(model: _M, **changes: Any) -> _M:
+    """``model.model_copy(update=changes)`` for the frozen, extra-forbidding models here, twice as fast.
+
+    The saga copies its state several times per event; this skips ``model_copy``'s generic paths (extra
+    fields, private attributes, deep copies) that these models never use. Like ``model_copy`` it does not
+    validate ``changes``.
+    """
+    cls = type(model)
+    new = cls.__new__(cls)
+    values = dict(model.__dict__)
+    values.update(changes)
+    _set(new, "__dict__", values)
+    _set(new, "__pydantic_extra__", None)
+    _set(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    _set(new, "__pydantic_private__", None)
+    return new
 
 
 class Status(StrEnum):

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from corps.orchestrator.chain import ChainHead
 from corps.orchestrator.parked import ParkedEvent
-from corps.orchestrator.saga_state import WorkflowState
+from corps.orchestrator.saga_state import WorkflowState, evolve
 
 __all__ = ["StateStore", "WorkflowRecord"]
 
@@ -59,7 +59,7 @@ class WorkflowRecord(BaseModel):
 
     def with_chain(self, head: ChainHead) -> WorkflowRecord:
         """This record with its chain ending at ``head``."""
-        return self.model_copy(update={"chain_sequence": head.sequence, "chain_hash": head.hash})
+        return evolve(self, chain_sequence=head.sequence, chain_hash=head.hash)
 
     def next_deadline(self) -> datetime | None:
         """When the orchestrator must look at this workflow again, if ever."""
@@ -95,9 +95,15 @@ class StateStore:
 
     def commit(self) -> None:
         """The batch's transaction committed: its records become the table's."""
+        committed = self._committed
         for record in self._overlay.values():
-            self._committed[record.workflow_id] = record
-            self._schedule(record)
+            before = committed.get(record.workflow_id)
+            committed[record.workflow_id] = record
+            deadline = record.next_deadline()
+            # A deadline already scheduled stays in the heap: push only new ones (stale entries are
+            # skipped when they come due, see due()).
+            if deadline is not None and (before is None or before.next_deadline() != deadline):
+                heapq.heappush(self._deadlines, (deadline, record.workflow_id))
         self._overlay.clear()
 
     def rollback(self) -> None:
