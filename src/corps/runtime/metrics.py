@@ -46,7 +46,10 @@ class AgentMetrics:
             "corps_steps_failed", "StepFailed/CompensationFailed emitted", ["agent", "code"], registry=r
         )
         self._batches = Histogram(
-            "corps_batch_seconds", "Time to handle and commit one batch", ["agent", "delivery"], registry=r
+            "corps_batch_seconds",
+            "Time to commit one unit (a transaction or an offset commit)",
+            ["agent", "delivery"],
+            registry=r,
         )
         self._lag = Gauge(
             "corps_consumer_lag",
