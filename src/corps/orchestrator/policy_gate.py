@@ -44,8 +44,13 @@ _COUNTER_MARK = '{"policy_counter":'
 
 
 def is_counter_record(value: bytes) -> bool:
-    """True when a changelog value is a policy counter (not a workflow record)."""
-    return value.startswith(_COUNTER_MARK.encode())
+    """True when a changelog value is a policy counter (not a workflow record, which starts ``{"v":``).
+
+    Written with the marker first; early ones had their keys sorted, so the key is looked for anywhere.
+    """
+    return value.startswith(_COUNTER_MARK.encode()) or (
+        not value.startswith(b'{"v":') and b'"policy_counter":' in value
+    )
 
 
 def _counter_json(counter: Counter) -> bytes:
