@@ -19,6 +19,7 @@ from bench import (
     g2_agent_hop,
     g3_choreography,
     g5_orchestrator,
+    g6_replay,
     g7_policy,
     g8_delivery,
 )
@@ -49,6 +50,7 @@ MODULES: tuple[BenchModule, ...] = (
     g2_agent_hop,
     g3_choreography,
     g5_orchestrator,
+    g6_replay,
     g7_policy,
     g8_delivery,
 )

@@ -9,9 +9,11 @@ Typical use (``corps replay`` does this)::
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -57,6 +59,23 @@ class ReplayOptions:
     verify: bool = False
     keep_data: bool = True
     readers: Mapping[str, SchemaRef] = field(default_factory=dict)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause CPython's cyclic collector while records are read and folded.
+
+    A replay keeps millions of small acyclic objects (records, headers, payload dicts, entries); the
+    collector would walk all of them again and again as they pile up — measured here, that halved the
+    read rate. Nothing read forms a reference cycle, so pausing it frees nothing late.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def topology_readers(topology: Topology, schemas: Path) -> dict[str, SchemaRef]:
@@ -176,15 +195,16 @@ class Replayer:
         by_workflow: dict[str, list[LogRecord]] = defaultdict(list)
         count = unreadable = 0
         state = self.topics.of_role(Role.STATE)
-        for record in self.records(spans, options, on_batch=on_batch):
-            count += 1
-            if record.problem is not None and record.topic not in state:
-                unreadable += 1
-            builder.add(record)
-            if sink is not None:
-                sink(record)
-            if options.verify:
-                by_workflow[record.workflow].append(record)
+        with _no_cyclic_gc():
+            for record in self.records(spans, options, on_batch=on_batch):
+                count += 1
+                if record.problem is not None and record.topic not in state:
+                    unreadable += 1
+                builder.add(record)
+                if sink is not None:
+                    sink(record)
+                if options.verify:
+                    by_workflow[record.workflow].append(record)
         report = ReplayReport(
             workflow=self.topology.workflow.name,
             topology_version=self.topology.workflow.version,
