@@ -216,3 +216,60 @@ def test_gate_enforces_policies_approvals_and_switches_sets(
     assert checked == 7
     for tail in (admitted, decisions, lifecycle, proposed):
         tail.close()
+
+
+ESCALATING = """
+set: {name}
+policies:
+  - id: escalating
+    version: 1
+    match: {{events: [A]}}
+    require_approval:
+      approvers: [alice]
+      timeout: 2s
+      on_timeout: escalate
+      escalate_to: [head]
+      reason: needs a lead
+"""
+
+
+def test_an_unanswered_request_escalates_and_the_escalation_approver_admits(
+    bed: Bed, unique: Callable[[str], str], kafka_config: dict[str, str], tmp_path: Path
+) -> None:
+    set_name, policies_topic = unique("set"), unique("policies")
+    store = PolicyStore(kafka_config, topic=policies_topic)
+    store.ensure_topic()
+    file = tmp_path / "escalating.yaml"
+    file.write_text(ESCALATING.format(name=set_name), encoding="utf-8")
+    store.publish(load_policy_files([file]).policy_set)
+    event_id = propose(bed, "wf-esc", "anything")
+
+    admitted = Tail(bed, bed.topics.admitted["A"])
+    lifecycle = Tail(bed, bed.topics.lifecycle)
+    decisions = Tail(bed, bed.topics.decisions)
+    settings = bed.settings(orchestrate=False, policy_set=set_name, policies_topic=policies_topic)
+
+    def requests(records: list[RawRecord]) -> list[ApprovalRequested]:
+        return [
+            bed.codec.decode(r, ApprovalRequested).payload
+            for r in records
+            if header(r, "ce_type") == ApprovalRequested.event_type
+        ]
+
+    with ServiceThread(bed, settings):
+        lifecycle.until(lambda r: len(requests(r)) >= 2, timeout_s=60)  # asked, then escalated after 2 s
+        vote(bed, "wf-esc", "head")
+        admitted.until(lambda r: len(r) >= 1, timeout_s=60)
+        decisions.poll(1.0)
+        admitted.poll(1.0)
+
+    first, escalated = requests(lifecycle.records)
+    assert list(first.approvers) == ["alice"]
+    assert list(escalated.approvers) == ["alice", "head"]
+    assert escalated.request_id == first.request_id
+    assert [header(r, "ce_id") for r in admitted.records] == [event_id]
+    reasons = [bed.codec.decode(r, PolicyDecision).payload.reason for r in decisions.records]
+    assert any(r.startswith("approval escalated: timed out") for r in reasons)
+    assert "approved by head" in reasons
+    for tail in (admitted, lifecycle, decisions):
+        tail.close()
