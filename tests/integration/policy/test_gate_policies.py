@@ -273,3 +273,35 @@ def test_an_unanswered_request_escalates_and_the_escalation_approver_admits(
     assert "approved by head" in reasons
     for tail in (admitted, lifecycle, decisions):
         tail.close()
+
+
+def test_a_rejection_by_a_named_approver_drops_the_parked_event(
+    bed: Bed, unique: Callable[[str], str], kafka_config: dict[str, str], tmp_path: Path
+) -> None:
+    set_name, policies_topic = unique("set"), unique("policies")
+    store = PolicyStore(kafka_config, topic=policies_topic)
+    store.ensure_topic()
+    file = tmp_path / "rejecting.yaml"
+    file.write_text(ESCALATING.format(name=set_name).replace("timeout: 2s", "timeout: 1h"), encoding="utf-8")
+    store.publish(load_policy_files([file]).policy_set)
+    event_id = propose(bed, "wf-rej", "anything")
+
+    admitted = Tail(bed, bed.topics.admitted["A"])
+    lifecycle = Tail(bed, bed.topics.lifecycle)
+    decisions = Tail(bed, bed.topics.decisions)
+    settings = bed.settings(orchestrate=False, policy_set=set_name, policies_topic=policies_topic)
+    with ServiceThread(bed, settings):
+        lifecycle.until(lambda r: any(header(x, "ce_type") == ApprovalRequested.event_type for x in r))
+        vote(bed, "wf-rej", "alice", grant=False)
+        vote(bed, "wf-rej", "alice")  # a changed mind after the rejection: refused
+        decisions.until(lambda r: len(r) >= 5)  # parked, requested, the vote, the drop, the refusal
+        admitted.poll(1.5)
+
+    assert admitted.records == []
+    made = [bed.codec.decode(r, PolicyDecision).payload for r in decisions.records]
+    drop = [d for d in made if d.decided_event_id == event_id and d.effect == "DENY"]
+    assert len(drop) == 1
+    assert drop[0].reason.startswith("approval rejected: denied by alice")
+    assert any(d.reason.startswith("refused vote: no approval request") for d in made)  # it is gone
+    for tail in (admitted, lifecycle, decisions):
+        tail.close()
