@@ -25,6 +25,7 @@ STATUS_STYLES: dict[WorkflowStatus, str] = {
     WorkflowStatus.DENIED: "red",
     WorkflowStatus.PROPOSED: "dim",
 }
+_MAX_ROWS = 200
 _STAGE_STYLES: dict[Stage, str] = {
     Stage.ADMITTED: "green",
     Stage.REDACTED: "green",
@@ -159,7 +160,10 @@ def render_table(report: ReplayReport, console: Console, *, events: bool | None 
         + (f" ({statuses})" if statuses else "")
         + (f", {report.unreadable} unreadable record(s)" if report.unreadable else "")
     )
-    console.print(workflows_table(report.timelines))
+    console.print(workflows_table(report.timelines[:_MAX_ROWS]))
+    if len(report.timelines) > _MAX_ROWS:
+        more = len(report.timelines) - _MAX_ROWS
+        console.print(f"… {more} more workflow(s): narrow with --workflow / --tenant, or use --format jsonl")
     show = events if events is not None else len(report.timelines) <= 20
     if show:
         for timeline in report.timelines:
