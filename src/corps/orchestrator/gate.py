@@ -21,7 +21,6 @@ input; only a registry outage propagates (retriable: not the record's fault).
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,17 +34,17 @@ from corps.events.lifecycle import (
     ApprovalGranted,
     CompensationCompleted,
     CompensationFailed,
-    PolicyDecision,
     PolicyRef,
     StepFailed,
 )
 from corps.orchestrator.approvals_stage import VOTE_TYPES, expire_parked, park, take_vote
-from corps.orchestrator.chain import ChainHead, Link, event_digest
+from corps.orchestrator.chain import ChainHead
+from corps.orchestrator.ids import DECISION_SOURCE, decision_id, trusted_envelope, uuid5_text
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
 from corps.orchestrator.saga_state import evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
-from corps.orchestrator.wire import decision_body, envelope_headers
+from corps.orchestrator.wire import DecisionWriter
 from corps.runtime.dlq import dead_letter_headers
 from corps.topology import Topology
 
@@ -65,24 +64,8 @@ AGENT_REPORTS = frozenset(
 )
 """Lifecycle types agents and approvers may propose; the others are the orchestrator's own."""
 
-DECISION_SOURCE = "corps/gate"
 _GATE = "gate"
-_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:gate:decision")
 _EVENT_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:gate:event")
-
-
-def uuid5_text(namespace: uuid.UUID, name: str) -> str:
-    """``str(uuid.uuid5(namespace, name))``, about four times faster (no UUID object on the way)."""
-    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])  # noqa: S324 - RFC 4122
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def decision_id(workflow_id: str, sequence: int) -> str:
-    """The ``ce_id`` of link ``sequence`` of a workflow's chain (deterministic)."""
-    return uuid5_text(_IDS, f"{workflow_id}/{sequence}")
 
 
 def _record_time(raw: RawRecord, envelope: Envelope) -> datetime:
@@ -90,40 +73,6 @@ def _record_time(raw: RawRecord, envelope: Envelope) -> datetime:
     if raw.timestamp_ms is None:
         return envelope.time
     return datetime.fromtimestamp(raw.timestamp_ms / 1000, UTC)
-
-
-def trusted_envelope(
-    *,
-    event_id: str,
-    source: str,
-    event_type: str,
-    time: datetime,
-    tenant: str,
-    workflow_id: str,
-    causation_id: str | None,
-    step: str | None,
-    traceparent: str | None = None,
-    tracestate: str | None = None,
-) -> Envelope:
-    """An envelope of attributes taken from a validated envelope or made here: built without validation.
-
-    Every field is passed, so pydantic runs no default factory (that alone costs more than the rest).
-    """
-    return Envelope.model_construct(
-        specversion="1.0",
-        id=event_id,
-        source=source,
-        type=event_type,
-        time=time,
-        datacontenttype="application/avro",
-        tenant=tenant,
-        workflow_id=workflow_id,
-        causation_id=causation_id,
-        step=step,
-        traceparent=traceparent,
-        tracestate=tracestate,
-        extensions={},
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +105,7 @@ class Gate:
         self.ids = _EVENT_IDS
         """Namespace of the ids of lifecycle events the gate writes itself (approval requests ...)."""
         self._types = {event: topology.schema_fullname(event) for event in topology.events}
-        self._prefix: bytes | None = None
+        self._decisions = DecisionWriter(codec, topics.decisions)
 
     def admit(
         self, raw: RawRecord, store: StateStore, now: datetime, out: list[OutRecord]
@@ -312,57 +261,7 @@ class Gate:
         decision: Decision,
         out: list[OutRecord],
     ) -> ChainHead:
-        link = Link(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            effect=decision.effect,
-            reason=decision.reason,
-            policies=decision.policies,
-            redacted_fields=decision.redacted_fields,
-        )
-        digest = event_digest(topic, written.key, written.headers, written.value)
-        sequence = head.sequence
-        new_head, link_hash = head.extend(link, digest)
-        # Written by hand (see corps.orchestrator.wire): the same bytes codec.encode would write.
-        body = decision_body(
-            decided_event_id=envelope.id,
-            decided_event_type=envelope.type,
-            effect=decision.effect,
-            reason=decision.reason,
-            policies=decision.policies,
-            redacted_fields=decision.redacted_fields,
-            sequence=sequence,
-            prev_hash=head.hash,
-            link_hash=link_hash,
-            set_name=decision.set_name,
-            set_version=decision.set_version,
-            set_digest=decision.set_digest,
-            evaluated_at_ms=(
-                None if decision.evaluated_at is None else int(decision.evaluated_at.timestamp() * 1000)
-            ),
-        )
-        headers = envelope_headers(
-            event_id=decision_id(envelope.workflow_id, sequence),
-            source=DECISION_SOURCE,
-            event_type=PolicyDecision.event_type,
-            time=envelope.time,
-            tenant=envelope.tenant,
-            workflow_id=envelope.workflow_id,
-            causation_id=envelope.id,
-            step=envelope.step,
-            traceparent=envelope.traceparent,
-            tracestate=envelope.tracestate,
-        )
-        key = envelope.workflow_id.encode()
-        out.append(OutRecord(self.topics.decisions, partition, key, self._decision_prefix() + body, headers))
-        return new_head
-
-    def _decision_prefix(self) -> bytes:
-        """The Confluent frame of decision records: magic byte and schema id (from the codec, cached)."""
-        if self._prefix is None:
-            schema_id = self.codec.prepare(self.topics.decisions, PolicyDecision.schema_ref())
-            self._prefix = b"\x00" + schema_id.to_bytes(4, "big")
-        return self._prefix
+        return self._decisions.write(head, partition, topic, written, envelope, decision, out)
 
     def _refuse(
         self,

@@ -35,9 +35,10 @@ from typing import Any, TypeVar, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from corps.errors import ConfigurationError, CorpsError
+from corps.errors import CorpsError
 from corps.events import EventCodec, RawRecord, SchemaRegistry
 from corps.events.errors import RegistryUnavailableError
+from corps.orchestrator.clients import check_topics, consumer_config, producer_config
 from corps.orchestrator.pipeline import Pipeline
 from corps.orchestrator.policy import Policy
 from corps.orchestrator.policy_feed import PolicyFeed, load_policy
@@ -46,8 +47,7 @@ from corps.orchestrator.restore import read_partitions
 from corps.orchestrator.settings import OrchestratorSettings
 from corps.orchestrator.topics import TopologyTopics
 from corps.policy import PolicyStoreError
-from corps.runtime.topics import TopicAdmin
-from corps.topology import Topology, desired_topics
+from corps.topology import Topology
 
 __all__ = ["OrchestratorError", "OrchestratorService", "ServiceStats"]
 
@@ -146,41 +146,10 @@ class OrchestratorService:
         await self._blocking(self._check_topics)
         if self.engine_policy is not None and self.settings.policy_set is not None:
             await self._blocking(self._start_policies)
-        producer = Producer(
-            {
-                **self._base,
-                "client.id": self.transactional_id,
-                "transactional.id": self.transactional_id,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 5,
-                "transaction.timeout.ms": self.settings.transaction_timeout_ms,
-                # Back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous commit's
-                # markers are written; librdkafka retries after retry.backoff.ms (100 ms by default),
-                # which was most of a batch's latency here (the Java client uses 20 ms for this case).
-                "retry.backoff.ms": 5,
-                "retry.backoff.max.ms": 100,
-                **self.settings.producer_config,
-            }
-        )
+        producer = Producer(producer_config(self._base, self.transactional_id, self.settings))
         await self._blocking(lambda: producer.init_transactions(60))
         self._producer = producer
-        consumer = Consumer(
-            {
-                **self._base,
-                "group.id": self.group_id,
-                # Static membership: a replica restarted with the same instance id (after kill -9) takes
-                # its partitions back at once instead of waiting for the dead member's session to expire.
-                "group.instance.id": self.transactional_id,
-                "client.id": self.transactional_id,
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                "isolation.level": "read_committed",
-                "partition.assignment.strategy": "range",  # same partition index of every topic together
-                "fetch.queue.backoff.ms": 0,
-                **self.settings.consumer_config,
-            }
-        )
+        consumer = Consumer(consumer_config(self._base, self.group_id, self.transactional_id, self.settings))
         consumer.subscribe(self.topics.inputs, on_assign=self._on_assign, on_revoke=self._on_revoke)
         self._consumer = consumer
         _log.info("orchestrator %s subscribed to %d topics", self.transactional_id, len(self.topics.inputs))
@@ -370,29 +339,7 @@ class OrchestratorService:
         _log.info("partitions %s revoked (%d workflow records dropped)", sorted(gone), dropped)
 
     def _check_topics(self) -> None:
-        admin = TopicAdmin(self._base)
-        wanted = [spec.name for spec in desired_topics(self.topology)]
-        found = admin.require(wanted, f"topology {self.topology.workflow.name}")
-        count = self.topology.topics.partitions
-        if self.settings.create_topics:
-            replication = self.topology.topics.replication
-            admin.ensure(
-                [self.topics.state],
-                partitions=count,
-                replication=replication,
-                config={"cleanup.policy": "compact"},
-            )
-            admin.ensure([self.topics.dead_letters], partitions=count, replication=replication)
-        own = [self.topics.state, self.topics.dead_letters]
-        deadline = time.monotonic() + 30
-        while not set(own) <= admin.partitions().keys() and time.monotonic() < deadline:
-            time.sleep(0.2)  # a topic created just now shows in the metadata a moment later
-        found.update(admin.require(own, "orchestrator"))
-        uneven = sorted(f"{name} ({n})" for name, n in found.items() if n != count)
-        if uneven:
-            raise ConfigurationError(
-                f"topics not co-partitioned with the topology's {count} partitions: {', '.join(uneven)}"
-            )
+        check_topics(self._base, self.topology, self.topics, create=self.settings.create_topics)
 
     # -- helpers ------------------------------------------------------------------------------------------
 
@@ -407,13 +354,3 @@ class OrchestratorService:
 
     def __repr__(self) -> str:
         return f"OrchestratorService({self.transactional_id!r})"
-
-    def describe(self) -> dict[str, Any]:
-        """What this service runs, for logs and the CLI."""
-        return {
-            "workflow": self.topology.workflow.name,
-            "instance": self.transactional_id,
-            "group": self.group_id,
-            "orchestrate": self.settings.orchestrate,
-            "inputs": self.topics.inputs,
-        }

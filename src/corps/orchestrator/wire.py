@@ -12,9 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from corps.events.lifecycle import PolicyRef
+from corps.events import Envelope, EventCodec, RawRecord
+from corps.events.lifecycle import PolicyDecision, PolicyRef
+from corps.orchestrator.chain import ChainHead, Link, event_digest
+from corps.orchestrator.ids import DECISION_SOURCE, decision_id
+from corps.orchestrator.policy import Decision
+from corps.orchestrator.topics import OutRecord
 
-__all__ = ["decision_body", "envelope_headers"]
+__all__ = ["DecisionWriter", "decision_body", "envelope_headers"]
 
 _EFFECTS = {"ALLOW": 0, "DENY": 1, "REDACT": 2, "REQUIRE_APPROVAL": 3}  # corps.lifecycle.Effect, in order
 
@@ -100,3 +105,77 @@ def envelope_headers(
     if tracestate is not None:
         headers.append(("tracestate", tracestate.encode()))
     return headers
+
+
+class DecisionWriter:
+    """Writes the hash-chained decision records of one decision log.
+
+    Args:
+        codec: Resolves (once) the schema id of ``PolicyDecision`` on ``topic``.
+        topic: The decision log.
+    """
+
+    def __init__(self, codec: EventCodec, topic: str) -> None:
+        self.codec = codec
+        self.topic = topic
+        self._prefix: bytes | None = None
+
+    def write(
+        self,
+        head: ChainHead,
+        partition: int,
+        event_topic: str,
+        written: OutRecord | RawRecord,
+        envelope: Envelope,
+        decision: Decision,
+        out: list[OutRecord],
+    ) -> ChainHead:
+        """Append the link deciding about ``written`` (as it is on ``event_topic``); return the new head."""
+        link = Link(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            effect=decision.effect,
+            reason=decision.reason,
+            policies=decision.policies,
+            redacted_fields=decision.redacted_fields,
+        )
+        digest = event_digest(event_topic, written.key, written.headers, written.value)
+        new_head, link_hash = head.extend(link, digest)
+        evaluated = decision.evaluated_at
+        body = decision_body(
+            decided_event_id=envelope.id,
+            decided_event_type=envelope.type,
+            effect=decision.effect,
+            reason=decision.reason,
+            policies=decision.policies,
+            redacted_fields=decision.redacted_fields,
+            sequence=head.sequence,
+            prev_hash=head.hash,
+            link_hash=link_hash,
+            set_name=decision.set_name,
+            set_version=decision.set_version,
+            set_digest=decision.set_digest,
+            evaluated_at_ms=None if evaluated is None else int(evaluated.timestamp() * 1000),
+        )
+        headers = envelope_headers(
+            event_id=decision_id(envelope.workflow_id, head.sequence),
+            source=DECISION_SOURCE,
+            event_type=PolicyDecision.event_type,
+            time=envelope.time,
+            tenant=envelope.tenant,
+            workflow_id=envelope.workflow_id,
+            causation_id=envelope.id,
+            step=envelope.step,
+            traceparent=envelope.traceparent,
+            tracestate=envelope.tracestate,
+        )
+        key = envelope.workflow_id.encode()
+        out.append(OutRecord(self.topic, partition, key, self._frame() + body, headers))
+        return new_head
+
+    def _frame(self) -> bytes:
+        """Magic byte and schema id of decision records (from the codec, cached)."""
+        if self._prefix is None:
+            schema_id = self.codec.prepare(self.topic, PolicyDecision.schema_ref())
+            self._prefix = b"\x00" + schema_id.to_bytes(4, "big")
+        return self._prefix
