@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
@@ -206,7 +206,9 @@ class TicketSource:
         )
         while True:
             try:
-                self.producer.produce(self.topic, self.value, envelope.key, headers=envelope.to_headers())
+                self.producer.produce(
+                    self.topic, self.value, envelope.key, headers=cast(Any, envelope.to_headers())
+                )
                 break
             except BufferError:
                 self.producer.poll(0.01)

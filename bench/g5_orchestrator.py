@@ -16,7 +16,7 @@ import multiprocessing as mp
 import time
 from io import BytesIO
 from multiprocessing.synchronize import Event
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from fastavro import parse_schema, schemaless_reader
@@ -115,7 +115,7 @@ class _Proposer:
         record = self.codec.encode(topic, payload, envelope)
         while True:
             try:
-                producer.produce(record.topic, record.value, record.key, headers=record.headers)
+                producer.produce(record.topic, record.value, record.key, headers=cast(Any, record.headers))
                 break
             except BufferError:
                 producer.poll(0.01)
