@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import statistics
 import subprocess
 import sys
@@ -168,6 +169,11 @@ class AgentProcess:
         kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
         return kb / 1024
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the agent process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self, timeout_s: float = 30.0) -> None:
         self.stop.set()
         self.process.join(timeout_s)
@@ -194,7 +200,9 @@ def agent_hop(ctx: BenchContext, delivery: str, messages: int, label: str = "g2"
     agent = AgentProcess(hop.settings)
     try:
         agent.await_ready()
+        cpu_before = agent.cpu_s()
         report = sink.collect([agent.process])
+        cpu = agent.cpu_s() - cpu_before
     finally:
         agent.close()
         cleanup(ctx, hop.runtime_topics)
@@ -205,6 +213,7 @@ def agent_hop(ctx: BenchContext, delivery: str, messages: int, label: str = "g2"
         "received": received,
         "seconds": round(seconds, 3),
         "preload_s": round(preload_s, 3),
+        "agent_cpu_us_per_msg": round(cpu / received * 1e6, 1) if received else 0.0,
     }
 
 
