@@ -27,6 +27,7 @@ from corps.replay.render_jsonl import jsonable
 from corps.replay.topics import ReplayTopics, Role
 from corps.runtime import Agent, EventContext, bind_context
 from corps.runtime.definition import HandlerDefinition
+from corps.runtime.processor import output_id
 
 __all__ = ["ShadowCase", "ShadowReport", "shadow_run"]
 
@@ -220,14 +221,24 @@ class _Shadow:
         ):
             if record.event_id is not None:
                 by_id.setdefault(record.event_id, record)
+        index = self._output_index(case.input.event_id or "", len(by_id))
         for record in sorted(
-            by_id.values(), key=lambda r: (r.time.timestamp() if r.time else 0.0, r.position())
+            by_id.values(),
+            key=lambda r: (
+                index.get(r.event_id or "", 1 << 30),
+                r.time.timestamp() if r.time else 0.0,
+                r.position(),
+            ),
         ):
             if record.event_type in _FAILURES:
                 data = record.data or {}
                 case.recorded_failure = f"{data.get('code', '?')}: {data.get('last_error', '')}"
             elif self.topics.roles.get(record.topic) in (Role.PROPOSED, Role.ADMITTED):
                 case.emitted.append(Output(record.event_type or "?", jsonable(record.data or {})))
+
+    def _output_index(self, input_id: str, count: int) -> dict[str, int]:
+        """The runtime names the n-th output of an input deterministically: the order it emitted them in."""
+        return {output_id(input_id, self.agent.name, n): n for n in range(count)}
 
     @staticmethod
     def _compare(case: ShadowCase) -> None:
