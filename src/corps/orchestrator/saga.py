@@ -86,7 +86,8 @@ class SagaMachine:
         state = evolve(state, seen=(*state.seen, observation.event_id))
         out: list[Command] = []
         if state.status.terminal:
-            state = self._ignore(state, observation, IgnoreReason.LATE, out)
+            if not self._undo_output(state, observation):
+                state = self._ignore(state, observation, IgnoreReason.LATE, out)
         elif isinstance(observation, DomainEventObserved):
             state = self._domain(state, observation, out)
         elif state.status is Status.NEW:
@@ -104,6 +105,19 @@ class SagaMachine:
         else:
             state = self._compensation_failed(state, observation, out)
         return Transition(state, tuple(out))
+
+    def _undo_output(self, state: WorkflowState, observation: Observation) -> bool:
+        """True for a compensation's own output (e.g. RefundReversed) seen after the workflow ended.
+
+        A compensating agent emits its undo event and its CompensationCompleted in one transaction but
+        on different topics, so the gate may admit the completion first; the undo event is then part
+        of the compensation the workflow already recorded, not a late event.
+        """
+        return (
+            state.status is Status.COMPENSATED
+            and isinstance(observation, DomainEventObserved)
+            and observation.event_type in self.graph.compensators
+        )
 
     # ---- domain events --------------------------------------------------------------------------------
 

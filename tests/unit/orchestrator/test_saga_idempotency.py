@@ -88,6 +88,23 @@ def test_a_late_pure_event_is_not_flagged(mixed: SagaMachine) -> None:
     assert run.state.ignored[-1].uncompensated_effect is False
 
 
+def test_the_undo_event_after_its_completion_is_part_of_the_compensation_not_late(
+    mixed: SagaMachine,
+) -> None:
+    # The refund agent emits Reversed and CompensationCompleted in one transaction on two topics:
+    # the gate may admit the completion first. Reversed then belongs to the finished compensation.
+    run = Run(mixed)
+    run.feed_all([domain("Opened", 0), domain("Triaged", 1), domain("Refunded", 2)])
+    req = next(c for c in run.feed(step_failed("draft", 3)) if isinstance(c, RequestCompensation))
+    run.feed(comp_done("refund", 4, causation=req.event_id))
+    assert run.state.status is Status.COMPENSATED
+    before = run.state.ignored
+    assert run.feed(domain("Reversed", 5)) == ()
+    assert run.state.ignored == before
+    run.feed(domain("Drafted", 6))  # a real late event is still recorded as late
+    assert run.state.ignored[-1].reason is IgnoreReason.LATE
+
+
 def test_state_round_trips_through_json_and_continues_identically(linear: SagaMachine) -> None:
     run = Run(linear)
     linear_until(run, 3)
