@@ -6,7 +6,8 @@ with the writer schema named by its frame, fetched once per schema id through th
 :class:`~corps.events.EventCodec`'s registry and then cached, so a range spanning several schema
 versions replays without a registry call per record. With ``readers`` the payloads of those event types
 are projected onto a reader schema (Avro schema resolution), as an agent built against that version
-would see them.
+would see them. Payloads are shared, not copied: the same value bytes (an event's proposed and admitted
+copies) give the same dict, which callers must treat as read-only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = ["RecordDecoder"]
 
 _MAGIC = 0
 _ATTEMPT = "corps_attempt"
+_SEEN_MAX = 200_000
 
 
 class _Message(Protocol):
@@ -82,6 +84,8 @@ class RecordDecoder:
         self.readers = dict(readers or {})
         self.payloads = payloads
         self._writers: dict[int, _Writer | str] = {}
+        self._seen: dict[bytes, dict[str, Any]] = {}
+        """Recently decoded values: an event's copies (proposed, admitted) are decoded once."""
 
     def from_message(self, message: _Message) -> LogRecord:
         """Decode a ``confluent_kafka.Message`` (without an error)."""
@@ -228,6 +232,10 @@ class RecordDecoder:
             return writer
         if record.event_type is not None and writer.event_type != record.event_type:
             return f"ce_type {record.event_type} but schema id {schema_id} is {writer.event_type}"
+        seen = self._seen.get(value)
+        if seen is not None:
+            record.data = seen  # the proposed and the admitted copy of an event carry the same bytes
+            return None
         wanted = self.readers.get(writer.event_type)
         reader = writer.reader(wanted) if wanted is not None else None
         buf = BytesIO(value)
@@ -241,6 +249,9 @@ class RecordDecoder:
         if buf.tell() != len(value) or not isinstance(datum, dict):
             return f"{len(value) - buf.tell()} bytes after the Avro body"
         record.data = datum
+        if len(self._seen) >= _SEEN_MAX:
+            self._seen.clear()
+        self._seen[value] = datum
         return None
 
     def _fetch(self, schema_id: int) -> _Writer | str:

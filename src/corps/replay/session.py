@@ -222,14 +222,15 @@ class Replayer:
                 for wf, recs in by_workflow.items()
                 if options.selection.keeps_workflow(wf, builder.tenant_of(wf))
             }
-            report.verification = verify_log(
-                chosen,
-                topology=self.topology,
-                topics=self.topics,
-                codec=self.codec,
-                coverage=Coverage.of(spans, options.range),
-                reevaluators=self.reevaluators,
-            )
+            with _no_cyclic_gc():
+                report.verification = verify_log(
+                    chosen,
+                    topology=self.topology,
+                    topics=self.topics,
+                    codec=self.codec,
+                    coverage=Coverage.of(spans, options.range),
+                    reevaluators=self.reevaluators,
+                )
         return report
 
     def follow(self, options: ReplayOptions, stop: threading.Event) -> Iterator[LogRecord]:
