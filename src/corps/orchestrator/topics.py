@@ -17,14 +17,10 @@ from corps.topology import (
     decision_topic,
     lifecycle_topic,
     proposed_topic,
-    topic_name,
 )
+from corps.topology.naming import gate_dead_letter_topic, state_topic
 
 __all__ = ["OutRecord", "TopologyTopics"]
-
-STATE_STREAM = "orchestrator.state"
-DEAD_LETTER_STREAM = "gate.dlq"
-
 
 @dataclass(frozen=True, slots=True)
 class OutRecord:
@@ -75,8 +71,8 @@ class TopologyTopics:
             lifecycle=lifecycle_topic(name),
             lifecycle_proposed=lifecycle_proposed,
             decisions=decision_topic(name),
-            state=topic_name(name, STATE_STREAM, Stage.ADMITTED),
-            dead_letters=topic_name(name, DEAD_LETTER_STREAM, Stage.ADMITTED),
+            state=state_topic(name),
+            dead_letters=gate_dead_letter_topic(name),
         )
 
     @property

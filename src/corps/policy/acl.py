@@ -4,7 +4,11 @@ Every agent runs as principal ``User:<agent>``: it reads only the admitted topic
 steps react to (plus its consumer group, its own retry topics) and writes only the proposed topics of
 what its steps emit (plus the proposed lifecycle topic for StepFailed / Compensation* reports). Only the
 gate principal writes admitted topics of events and the decision log; the orchestrator reads admitted
-topics and writes the admitted lifecycle topic (WorkflowStarted, CompensationRequested ...). Clients
+topics and writes the admitted lifecycle topic (WorkflowStarted, CompensationRequested ...). Both stages
+run in one process (``corps orchestrator run``) with one transactional producer, so by default they are
+one principal, ``User:corps-orchestrator``, which also owns the service's changelog
+(``<wf>.orchestrator.state``) and dead letters (``<wf>.gate.dlq``), its consumer groups and
+transactional ids (``corps-orchestrator.<wf>…``) and its policy-feed group (``corps-gate-policies…``). Clients
 write only the proposed topics of the events that start a workflow. Anything not allowed is refused once
 the broker runs an authorizer with ``allow.everyone.if.no.acl.found=false``.
 
@@ -23,7 +27,7 @@ from the plain one in::
     sasl.mechanism.inter.broker.protocol=PLAIN
     listener.name.sasl_plaintext.plain.sasl.jaas.config=\
         org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" \
-        password="<a>" user_admin="<a>" user_triage="<t>" user_corps-gate="<g>" ...;
+        password="<a>" user_admin="<a>" user_triage="<t>" user_corps-orchestrator="<o>" ...;
     authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
     allow.everyone.if.no.acl.found=false
     super.users=User:admin;User:ANONYMOUS
@@ -43,7 +47,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from corps.topology import Topology, admitted_topic, decision_topic, lifecycle_topic, proposed_topic
-from corps.topology.naming import Stage, policy_topic
+from corps.topology.naming import Stage, gate_dead_letter_topic, policy_topic, state_topic
 
 __all__ = ["AclEntry", "AclSettings", "Operation", "PatternType", "ResourceType", "plan_acls"]
 
@@ -105,7 +109,7 @@ class AclSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    gate: str = "User:corps-gate"
+    gate: str = "User:corps-orchestrator"
     orchestrator: str = "User:corps-orchestrator"
     client: str = "User:corps-client"
     policy_admin: str = "User:corps-admin"
@@ -194,6 +198,15 @@ def plan_acls(topology: Topology, settings: AclSettings | None = None) -> tuple[
         ),
         AclEntry(s.gate, T, LIT, lifecycle_topic(wf), W, "the gate admits agents' reports"),
         AclEntry(s.gate, T, LIT, decision_topic(wf), W, "the decision log"),
+        *(
+            AclEntry(s.gate, T, LIT, gate_dead_letter_topic(wf), op, "the gate's dead letters")
+            for op in (W, C)
+        ),
+        *(
+            AclEntry(who, T, LIT, state_topic(wf), op, "workflow records (chain heads, parked events)")
+            for who in (s.gate, s.orchestrator)
+            for op in (R, W, C)
+        ),
         AclEntry(s.gate, T, LIT, policy_topic(), R, "policy-set versions"),
         *_service(s.gate, s.gate_prefix, "the gate's"),
         AclEntry(s.orchestrator, T, LIT, lifecycle_topic(wf), R, "workflow state follows lifecycle events"),

@@ -8,6 +8,8 @@ For workflow ``support`` and event type ``TicketOpened``:
   Compensation*, Workflow*) proposed by agents, admitted by the gate, written directly by the
   orchestrator;
 * ``support.decisions`` — the gate's decision log (one record per proposed event, hash-chained);
+* ``support.orchestrator.state`` — the gate + orchestrator's compacted changelog (workflow records);
+* ``support.gate.dlq`` — records the gate cannot read (dead letters with reasons);
 * ``corps.policies`` — published policy sets, compacted, shared by every workflow (``policy_topic``).
 
 Event types are PascalCase and the orchestrator's streams lower case, so the two can never collide. The
@@ -22,15 +24,19 @@ __all__ = [
     "Stage",
     "admitted_topic",
     "decision_topic",
+    "gate_dead_letter_topic",
     "lifecycle_topic",
     "policy_topic",
     "proposed_topic",
+    "state_topic",
     "subject_for",
     "topic_name",
 ]
 
 LIFECYCLE = "lifecycle"
 DECISIONS = "decisions"
+STATE = "orchestrator.state"
+GATE_DEAD_LETTERS = "gate.dlq"
 POLICIES = "corps.policies"
 _PROPOSED_SUFFIX = "proposed"
 
@@ -72,6 +78,16 @@ def lifecycle_topic(workflow: str, stage: Stage = Stage.ADMITTED) -> str:
 def decision_topic(workflow: str) -> str:
     """The gate's decision log of ``workflow`` (only the gate writes it; there is no proposed side)."""
     return topic_name(workflow, DECISIONS, Stage.ADMITTED)
+
+
+def state_topic(workflow: str) -> str:
+    """The compacted changelog of the gate + orchestrator's workflow records."""
+    return topic_name(workflow, STATE, Stage.ADMITTED)
+
+
+def gate_dead_letter_topic(workflow: str) -> str:
+    """Where the gate puts proposed records it cannot read."""
+    return topic_name(workflow, GATE_DEAD_LETTERS, Stage.ADMITTED)
 
 
 def subject_for(topic: str) -> str:

@@ -5,10 +5,10 @@ a SASL/PLAIN listener next to the plain one, StandardAuthorizer, ``admin`` a sup
 afterwards. Set ``CORPS_SECURE_KAFKA`` to test an existing secure broker instead::
 
     CORPS_SECURE_KAFKA='{"bootstrap": "127.0.0.1:29092",
-                         "users": {"admin": "...", "triage": "...", "corps-gate": "..."}}'
+                         "users": {"admin": "...", "triage": "...", "corps-orchestrator": "..."}}'
 
-``admin`` must be a super user; ``triage`` and ``corps-gate`` plain users of the PLAIN JAAS config. The
-broker settings it needs are in the docstring of ``corps.policy.acl``.
+``admin`` must be a super user; ``triage`` and ``corps-orchestrator`` plain users of the PLAIN JAAS
+config. The broker settings it needs are in the docstring of ``corps.policy.acl``.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secure]:
             secure_port=None,
             search_path=os.environ.get("PATH"),
             secure=True,
-            sasl_users=("triage", "corps-gate"),
+            sasl_users=("triage", "corps-orchestrator"),
         )
         local = LocalStack(config)
         info = local.up()
@@ -167,5 +167,5 @@ def test_an_agent_uses_its_own_group_and_transactional_ids_only(secure: Secure) 
 
 
 def test_the_gate_writes_admitted_topics_and_the_decision_log(secure: Secure) -> None:
-    assert produce(secure, "corps-gate", f"{secure.workflow}.TicketTriaged") is None
-    assert produce(secure, "corps-gate", f"{secure.workflow}.decisions") is None
+    assert produce(secure, "corps-orchestrator", f"{secure.workflow}.TicketTriaged") is None
+    assert produce(secure, "corps-orchestrator", f"{secure.workflow}.decisions") is None

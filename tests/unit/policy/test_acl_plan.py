@@ -46,13 +46,14 @@ def test_an_agent_writes_only_proposed_topics_of_what_it_emits() -> None:
     }
 
 
+SERVICE = "User:corps-orchestrator"
+
+
 def test_no_agent_writes_an_admitted_topic_or_the_decision_log() -> None:
     admitted = {f"support.{e}" for e in TOPOLOGY.events} | {"support.decisions"}
     for entry in plan_acls(TOPOLOGY):
         if entry.operation is Operation.WRITE and entry.name in admitted:
-            assert entry.principal in {"User:corps-gate", "User:corps-orchestrator"}, entry
-        if entry.name in {f"support.{e}" for e in TOPOLOGY.events} and entry.operation is Operation.WRITE:
-            assert entry.principal == "User:corps-gate", entry
+            assert entry.principal == SERVICE, entry
 
 
 def test_no_agent_reads_another_agents_input() -> None:
@@ -76,14 +77,19 @@ def test_agent_groups_and_transactional_ids() -> None:
 def test_the_gate_reads_every_proposed_topic_and_writes_every_admitted_one() -> None:
     events = set(TOPOLOGY.events)
     assert {f"support.{e}.proposed" for e in events} | {"support.lifecycle.proposed"} <= topics(
-        "User:corps-gate", "read"
+        SERVICE, "read"
     )
-    assert topics("User:corps-gate", "write") >= {f"support.{e}" for e in events} | {"support.decisions"}
-    assert ("read", "topic", "literal", "corps.policies") in grants("User:corps-gate")
+    assert topics(SERVICE, "write") >= {f"support.{e}" for e in events} | {"support.decisions"}
+    assert ("read", "topic", "literal", "corps.policies") in grants(SERVICE)
 
 
 def test_the_orchestrator_and_clients() -> None:
-    assert topics("User:corps-orchestrator", "write") == {"support.lifecycle", "corps-orchestrator"}
+    # gate + orchestrator are one process with one transactional producer: one principal, which also
+    # owns the service's changelog and dead letters (names from corps.topology.naming)
+    writes = topics(SERVICE, "write")
+    assert {"support.lifecycle", "support.orchestrator.state", "support.gate.dlq"} <= writes
+    assert ("write", "transactional_id", "prefixed", "corps-orchestrator") in grants(SERVICE)
+    assert ("read", "group", "prefixed", "corps-gate") in grants(SERVICE)  # corps-gate-policies.<set>
     assert topics("User:corps-client", "write") == {"support.TicketOpened.proposed"}
     assert grants("User:corps-client") == {("write", "topic", "literal", "support.TicketOpened.proposed")}
 
