@@ -44,6 +44,7 @@ def test_demo_tells_every_story_and_ends_with_a_verified_replay(stack: StackInfo
         line = next(line for line in out.splitlines() if line.strip().startswith(ticket))
         assert f"→ {outcome}" in line, line
     assert "✗" not in out
+    assert "verified: no discrepancy" in out
     reports = list(tmp_path.glob("*/report.html"))
     assert len(reports) == 1, out
     assert "T-1006" in reports[0].read_text(encoding="utf-8") or "1006" in reports[0].read_text(

@@ -44,8 +44,8 @@ def _corps(args: Sequence[str], what: str, *, echo: bool = False) -> str:
         raise click.ClickException(
             f"{what} failed (exit {done.returncode}): corps {' '.join(args)}\n{done.stdout}{done.stderr}"
         )
-    if echo:
-        _console.out(done.stdout.rstrip())
+    if echo:  # results on stdout, summaries (e.g. replay's verification verdict) on stderr
+        _console.out("\n".join(part.rstrip() for part in (done.stdout, done.stderr) if part.strip()))
     return done.stdout
 
 
@@ -162,7 +162,7 @@ def _report_outcomes(tickets: Sequence[DemoTicket], outcome: dict[str, str]) -> 
         got = outcome[ticket.workflow_id]
         ok = got.split(" ", 1)[0] == ticket.expected
         mark = "[green]✓[/]" if ok else f"[red]✗ expected {ticket.expected}[/]"
-        _console.print(f"  {ticket.ticket_id:<8} {ticket.story:<42} → {got}  {mark}")
+        _console.print(f"  {ticket.ticket_id:<8} {ticket.story:<42} → {got}  {mark}", soft_wrap=True)
         if not ok:
             wrong.append(ticket.ticket_id)
     if wrong:
