@@ -22,6 +22,7 @@ from corps.topology.naming import gate_dead_letter_topic, state_topic
 
 __all__ = ["OutRecord", "TopologyTopics"]
 
+
 @dataclass(frozen=True, slots=True)
 class OutRecord:
     """One record to produce, with its partition fixed (co-partitioning: a workflow stays put)."""
