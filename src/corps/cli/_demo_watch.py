@@ -14,11 +14,10 @@ import click
 from confluent_kafka import Consumer, TopicPartition
 
 from corps.cli._demo_data import DemoTicket
-from corps.cli._stack import resolve_stack
 from corps.cli._supervise import Supervisor
 from corps.events import EventCodec, RawRecord, SchemaRegistry
 from corps.events.lifecycle import ApprovalRequested, PolicyDecision
-from corps.settings import KafkaSettings
+from corps.settings import KafkaSettings, RegistrySettings
 from corps.topology.naming import decision_topic, lifecycle_topic
 
 __all__ = ["LifecycleWatcher"]
@@ -34,7 +33,9 @@ Approve = Callable[[DemoTicket, str], None]
 class LifecycleWatcher:
     """Tracks the outcome of the given workflow ids from the lifecycle topic and the decision log."""
 
-    def __init__(self, kafka: KafkaSettings, workflow: str, workflow_ids: Sequence[str]) -> None:
+    def __init__(
+        self, kafka: KafkaSettings, registry: RegistrySettings, workflow: str, workflow_ids: Sequence[str]
+    ) -> None:
         self._ids = set(workflow_ids)
         self._topics = [lifecycle_topic(workflow), decision_topic(workflow)]
         self._consumer = Consumer(
@@ -46,7 +47,6 @@ class LifecycleWatcher:
                 "auto.offset.reset": "earliest",
             }
         )
-        _, registry = resolve_stack()
         self._codec = EventCodec(SchemaRegistry(registry))
         self.outcome: dict[str, str] = {}
         self.approvals: dict[str, str] = {}
@@ -66,7 +66,7 @@ class LifecycleWatcher:
             self.approvals.setdefault(wf, self._codec.decode(raw, ApprovalRequested).payload.step)
         elif envelope.type == PolicyDecision.event_type:
             decision = self._codec.decode(raw, PolicyDecision).payload
-            if str(decision.effect) in {"DENY", "Effect.DENY"} and wf not in self.outcome:
+            if decision.effect == "DENY" and wf not in self.outcome:
                 self.outcome[wf] = f"denied ({decision.reason})"
 
     def wait(

@@ -111,7 +111,7 @@ def demo(topology_file: Path, work_dir: Path, timeout: float) -> None:
 
     _stage(1, "Kafka + schema registry")
     _bring_up_stack()
-    kafka, _registry = resolve_stack()
+    kafka, registry = resolve_stack()
 
     _stage(2, "Topology, schemas and policies")
     _corps(["topology", "validate", str(topology_file)], "validating the topology", echo=True)
@@ -126,7 +126,7 @@ def demo(topology_file: Path, work_dir: Path, timeout: float) -> None:
     with supervised(work / "logs") as procs:
         _stage(3, "Orchestrator and agents (separate processes)")
         _start_services(procs, topology_file)
-        watcher = LifecycleWatcher(kafka, name, [t.workflow_id for t in tickets])
+        watcher = LifecycleWatcher(kafka, registry, name, [t.workflow_id for t in tickets])
         _console.print(f"logs in {work / 'logs'}")
 
         _stage(4, f"Publishing {len(tickets)} support tickets")
