@@ -49,7 +49,7 @@ from corps.orchestrator.saga_observations import (
     Observation,
     StepFailedObserved,
 )
-from corps.orchestrator.saga_state import WorkflowState, evolve
+from corps.orchestrator.saga_state import WorkflowState, construct, evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
 
@@ -133,7 +133,8 @@ class Driver:
         env, data = admitted.envelope, admitted.data
         if admitted.event_name is not None:
             keep = admitted.event_name in self._keep_payload
-            return DomainEventObserved(
+            return construct(
+                DomainEventObserved,
                 event_id=env.id,
                 event_type=admitted.event_name,
                 time=env.time,
@@ -143,7 +144,8 @@ class Driver:
         kind = env.type
         step = str(data.get("step", env.step or ""))
         if kind == StepFailed.event_type:
-            return StepFailedObserved(
+            return construct(
+                StepFailedObserved,
                 event_id=env.id,
                 time=env.time,
                 step=step,
@@ -151,11 +153,16 @@ class Driver:
                 reason=str(data.get("last_error", "")),
             )
         if kind == CompensationCompleted.event_type:
-            return CompensationCompletedObserved(
-                event_id=env.id, time=env.time, step=step, causation_id=env.causation_id
+            return construct(
+                CompensationCompletedObserved,
+                event_id=env.id,
+                time=env.time,
+                step=step,
+                causation_id=env.causation_id,
             )
         if kind == CompensationFailed.event_type:
-            return CompensationFailedObserved(
+            return construct(
+                CompensationFailedObserved,
                 event_id=env.id,
                 time=env.time,
                 step=step,

@@ -43,6 +43,7 @@ from corps.orchestrator.saga_state import (
     Status,
     StepRun,
     WorkflowState,
+    construct,
     evolve,
 )
 from corps.topology import Topology, TopologyGraph
@@ -71,7 +72,7 @@ class SagaMachine:
 
     def new(self, workflow_id: str) -> WorkflowState:
         """The state of a workflow nothing has been seen of yet."""
-        return WorkflowState(workflow_id=workflow_id)
+        return construct(WorkflowState, workflow_id=workflow_id)
 
     def event_name(self, ce_type: str) -> str | None:
         """The topology's event name for a CloudEvents ``ce_type`` (the Avro fullname), if any."""
@@ -130,7 +131,8 @@ class SagaMachine:
                 return self._ignore(state, event, IgnoreReason.NOT_STARTED, out)
             state = evolve(state, status=Status.RUNNING, started_at=event.time)
             out.append(
-                StartWorkflow(
+                construct(
+                    StartWorkflow,
                     event_id=command_event_id(state.workflow_id, "started"),
                     trigger_event_type=event.event_type,
                     trigger_event_id=event.event_id,
@@ -151,9 +153,15 @@ class SagaMachine:
             deadline = event.time + self._deadlines[step]
             pending = [p for p in pending if p.step != step]
             pending.append(
-                PendingStep(step=step, trigger_event_id=event.event_id, since=event.time, deadline=deadline)
+                construct(
+                    PendingStep,
+                    step=step,
+                    trigger_event_id=event.event_id,
+                    since=event.time,
+                    deadline=deadline,
+                )
             )
-            out.append(SetDeadline(key=step_timer(step), at=deadline))
+            out.append(construct(SetDeadline, key=step_timer(step), at=deadline))
         return evolve(state, pending=tuple(pending))
 
     def _emitter(self, event: DomainEventObserved) -> str | None:
@@ -167,7 +175,8 @@ class SagaMachine:
     ) -> WorkflowState:
         step = self.topology.steps[step_name]
         keep_payload = step.compensation is not None
-        run = StepRun(
+        run = construct(
+            StepRun,
             step=step_name,
             event_id=event.event_id,
             event_type=event.event_type,
@@ -177,7 +186,7 @@ class SagaMachine:
         update: dict[str, object] = {"completed": (*state.completed, run)}
         if any(p.step == step_name for p in state.pending):
             update["pending"] = tuple(p for p in state.pending if p.step != step_name)
-            out.append(ClearDeadline(key=step_timer(step_name)))
+            out.append(construct(ClearDeadline, key=step_timer(step_name)))
         if state.status is Status.COMPENSATING:
             # The step finished after compensation began: its effect is real, so undo it next.
             if step.irreversible:
@@ -188,10 +197,11 @@ class SagaMachine:
         return evolve(state, **update)
 
     def _finish_completed(self, state: WorkflowState, time: datetime, out: list[Command]) -> WorkflowState:
-        out.extend(ClearDeadline(key=step_timer(p.step)) for p in state.pending)
+        out.extend(construct(ClearDeadline, key=step_timer(p.step)) for p in state.pending)
         started = state.started_at or time
         out.append(
-            CompleteWorkflow(
+            construct(
+                CompleteWorkflow,
                 event_id=command_event_id(state.workflow_id, "completed"),
                 steps_completed=tuple(run.step for run in state.completed),
                 duration_ms=max(0, round((time - started).total_seconds() * 1000)),
@@ -233,7 +243,8 @@ class SagaMachine:
                 break
             if state.status is Status.RUNNING:
                 late = min(state.pending, key=lambda p: (p.deadline, p.step))
-                report = ReportStepTimeout(
+                report = construct(
+                    ReportStepTimeout,
                     event_id=command_event_id(state.workflow_id, "timeout", late.step, late.trigger_event_id),
                     step=late.step,
                     agent=self.topology.steps[late.step].agent,
@@ -274,7 +285,8 @@ class SagaMachine:
         ):
             emitter = self._emitter(observation)
             effect = emitter is not None and self.topology.steps[emitter].side_effects
-        ignored = Ignored(
+        ignored = construct(
+            Ignored,
             event_id=observation.event_id,
             event_type=event_type,
             reason=reason,
@@ -282,8 +294,10 @@ class SagaMachine:
             uncompensated_effect=effect,
         )
         out.append(
-            RecordIgnored(
-                event_id=command_event_id(state.workflow_id, "ignored", observation.event_id), ignored=ignored
+            construct(
+                RecordIgnored,
+                event_id=command_event_id(state.workflow_id, "ignored", observation.event_id),
+                ignored=ignored,
             )
         )
         return evolve(state, ignored=(*state.ignored, ignored))

@@ -23,19 +23,18 @@ transaction handling (abort + rewind on abortable errors, stop on fatal ones).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from corps.errors import CorpsError
 from corps.events import EventCodec, RawRecord, SchemaRegistry
 from corps.events.errors import RegistryUnavailableError
 from corps.orchestrator.clients import check_topics, consumer_config, producer_config
@@ -46,6 +45,7 @@ from corps.orchestrator.policy_gate import EnginePolicy
 from corps.orchestrator.restore import read_partitions
 from corps.orchestrator.settings import OrchestratorSettings
 from corps.orchestrator.topics import TopologyTopics
+from corps.orchestrator.transaction import TP, OrchestratorError, Rewind, ServiceStats, commit_batch
 from corps.policy import PolicyStoreError
 from corps.topology import Topology
 
@@ -53,30 +53,6 @@ __all__ = ["OrchestratorError", "OrchestratorService", "ServiceStats"]
 
 _log = logging.getLogger("corps.orchestrator")
 _T = TypeVar("_T")
-TP = tuple[str, int]
-
-
-class OrchestratorError(CorpsError):
-    """The service cannot go on (fenced by a newer instance, fatal client error, unreadable state)."""
-
-
-class _Rewind(CorpsError):
-    retriable = True
-
-
-@dataclass
-class ServiceStats:
-    """Counters of one service run."""
-
-    batches: int = 0
-    records_in: int = 0
-    records_out: int = 0
-    aborted: int = 0
-    restored: int = 0
-    seconds: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(("process", "produce", "offsets", "commit"), 0.0)
-    )
-    """Time spent per phase of the batches: where a batch's latency goes."""
 
 
 def _utc_now() -> datetime:
@@ -170,14 +146,20 @@ class OrchestratorService:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle batches and fire deadlines until ``stop`` is set (the batch in flight is committed)."""
-        while not stop.is_set():
-            try:
-                await self._blocking(self._step)
-                self._backoff = 0.5
-            except (RegistryUnavailableError, _Rewind) as exc:
-                _log.warning("batch not committed, reading it again in %.1fs: %s", self._backoff, exc)
-                await asyncio.sleep(self._backoff)
-                self._backoff = min(self._backoff * 2, 30.0)
+        thresholds = gc.get_threshold()
+        if self.settings.gc_threshold is not None:
+            gc.set_threshold(self.settings.gc_threshold, *thresholds[1:])
+        try:
+            while not stop.is_set():
+                try:
+                    await self._blocking(self._step)
+                    self._backoff = 0.5
+                except (RegistryUnavailableError, Rewind) as exc:
+                    _log.warning("batch not committed, reading it again in %.1fs: %s", self._backoff, exc)
+                    await asyncio.sleep(self._backoff)
+                    self._backoff = min(self._backoff * 2, 30.0)
+        finally:
+            gc.set_threshold(*thresholds)
 
     # -- one batch ----------------------------------------------------------------------------------------
 
@@ -227,7 +209,8 @@ class OrchestratorService:
             pipeline.tick(now)
             self.stats.seconds["process"] += time.perf_counter() - started
             if commit or pipeline.outputs:
-                self._transaction(commit)
+                records = [*pipeline.outputs, *pipeline.changelog()]
+                commit_batch(self._require(self._producer), consumer, records, commit, self.stats)
                 self.stats.batches += 1
                 self.stats.records_in += sum(commit[tp] - first[tp] for tp in commit)
             pipeline.commit()
@@ -235,58 +218,6 @@ class OrchestratorService:
             pipeline.rollback()
             self._rewind(first)
             raise
-
-    def _transaction(self, commit: dict[TP, int]) -> None:
-        producer, consumer = self._require(self._producer), self._require(self._consumer)
-        timing = self.stats.seconds
-        started = time.perf_counter()
-        records = [*self.pipeline.outputs, *self.pipeline.changelog()]
-        producer.begin_transaction()
-        try:
-            produce = producer.produce
-            for out in records:
-                while True:
-                    try:
-                        produce(
-                            out.topic,
-                            out.value,
-                            out.key,
-                            partition=out.partition,
-                            headers=cast(Any, out.headers),
-                        )
-                        break
-                    except BufferError:
-                        producer.poll(0.05)
-            produced = time.perf_counter()
-            timing["produce"] += produced - started
-            if commit:
-                offsets = [TopicPartition(t, p, o) for (t, p), o in commit.items()]
-                producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
-            sent = time.perf_counter()
-            timing["offsets"] += sent - produced
-            self._commit(producer)
-            timing["commit"] += time.perf_counter() - sent
-            self.stats.records_out += len(records)
-        except KafkaException as exc:
-            error: KafkaError = exc.args[0]
-            if error.txn_requires_abort():
-                self.stats.aborted += 1
-                producer.abort_transaction(30)
-                raise _Rewind(f"transaction aborted: {error.str()}") from exc
-            raise OrchestratorError(
-                f"transaction failed ({'fatal' if error.fatal() else 'error'}): {error.str()}"
-            ) from exc
-
-    @staticmethod
-    def _commit(producer: Producer) -> None:
-        for attempt in range(3):
-            try:
-                producer.commit_transaction(60)
-                return
-            except KafkaException as exc:
-                error: KafkaError = exc.args[0]
-                if not error.retriable() or attempt == 2:
-                    raise
 
     def _raw(self, message: Message) -> RawRecord | None:
         error = message.error()

@@ -32,6 +32,13 @@ class OrchestratorSettings(BaseModel):
         policy_set: Name of the policy set the gate enforces (read from the policies topic, switched to
             newer versions while running); ``None``: no policy engine, the gate allows everything valid.
         policies_topic: The policies topic (default ``corps.policies``).
+        gc_threshold: The interpreter's generation-0 garbage collection threshold while the service
+            runs (``None``: leave it). The table of workflow records is a large, long-lived heap of
+            small objects; with the default threshold (700) the cyclic collector keeps walking it and
+            took ~40 % of the CPU per record (measured, ``bench/g3_profile.py``).
+        retention_s: How long a finished workflow's record stays in memory and in the changelog
+            (``None``: forever). After that only its chain head is kept, so late events still link
+            into its chain and are recorded, never acted on.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -50,3 +57,5 @@ class OrchestratorSettings(BaseModel):
     producer_config: dict[str, str | int | float | bool] = Field(default_factory=dict)
     policy_set: str | None = None
     policies_topic: str | None = None
+    gc_threshold: int | None = Field(default=50_000, ge=100)
+    retention_s: float | None = Field(default=3600.0, gt=0)

@@ -9,6 +9,7 @@ still comes from the codec (``EventCodec.prepare``), so the registry stays the s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -24,7 +25,7 @@ __all__ = ["DecisionWriter", "decision_body", "envelope_headers"]
 _EFFECTS = {"ALLOW": 0, "DENY": 1, "REDACT": 2, "REQUIRE_APPROVAL": 3}  # corps.lifecycle.Effect, in order
 
 
-def _long(value: int) -> bytes:
+def _varint(value: int) -> bytes:
     """Avro ``long``: zig-zag, then base-128 varint."""
     n = (value << 1) ^ (value >> 63)
     out = bytearray()
@@ -35,9 +36,21 @@ def _long(value: int) -> bytes:
     return bytes(out)
 
 
+_SMALL = tuple(_varint(n) for n in range(4096))
+
+
+def _long(value: int) -> bytes:
+    """Avro ``long`` (small non-negative values from a table: lengths, sequences, enum indexes)."""
+    return _SMALL[value] if 0 <= value < 4096 else _varint(value)
+
+
 def _string(value: str) -> bytes:
     data = value.encode()
     return _long(len(data)) + data
+
+
+_common = functools.lru_cache(maxsize=4096)(_string)
+""":func:`_string` of values that repeat (types, reasons, policy set names and digests)."""
 
 
 def decision_body(
@@ -57,17 +70,17 @@ def decision_body(
     evaluated_at_ms: int | None,
 ) -> bytes:
     """The Avro body (no Confluent frame) of a ``corps.lifecycle.PolicyDecision`` v2."""
-    parts = [_string(decided_event_id), _string(decided_event_type), _long(_EFFECTS[effect]), _string(reason)]
+    parts = [_string(decided_event_id), _common(decided_event_type), _long(_EFFECTS[effect]), _common(reason)]
     if policies:
         parts.append(_long(len(policies)))
-        parts.extend(_string(p.policy_id) + _string(p.policy_version) for p in policies)
+        parts.extend(_common(p.policy_id) + _common(p.policy_version) for p in policies)
     parts.append(b"\x00")
     if redacted_fields:
         parts.append(_long(len(redacted_fields)))
-        parts.extend(_string(field) for field in redacted_fields)
+        parts.extend(_common(field) for field in redacted_fields)
     parts.append(b"\x00")
     parts += [_long(sequence), _string(prev_hash), _string(link_hash)]
-    parts += [_string(set_name), _long(set_version), _string(set_digest)]
+    parts += [_common(set_name), _long(set_version), _common(set_digest)]
     parts.append(b"\x00" if evaluated_at_ms is None else b"\x02" + _long(evaluated_at_ms))
     return b"".join(parts)
 
