@@ -78,7 +78,8 @@ class TimelineBuilder:
     Args:
         topology: The topology replayed (step -> agent, workflow name).
         topics: Its topics with their roles.
-        keep_data: Keep every payload on its entry (off: counts and statuses only, less memory).
+        keep_data: Keep every payload on its entry (off: only lifecycle payloads, which the summaries
+            read — statuses, failed steps, approvers — less memory).
     """
 
     def __init__(self, topology: Topology, topics: ReplayTopics, *, keep_data: bool = True) -> None:
@@ -122,8 +123,39 @@ class TimelineBuilder:
         admitted_side = role is not None and role.admitted_side
         if admitted_side:
             wf.admitted.add(event_id)
-        if self.keep_data and record.data is not None and (admitted_side or entry.data is None):
+        if (
+            record.data is not None
+            and (admitted_side or entry.data is None)
+            and (self.keep_data or entry.lifecycle)
+        ):
             entry.data = record.data
+
+    def absorb(self, other: TimelineBuilder) -> None:
+        """Merge what ``other`` folded (e.g. other partitions) into this builder.
+
+        Workflows seen by one builder only are taken as they are (the normal case: a workflow's records
+        share one partition index). A workflow seen by both (records keyed off their workflow) is
+        merged event by event, so absorbing builders in a fixed order gives a fixed result however the
+        records were split between them.
+        """
+        self.records += other.records
+        for workflow_id, theirs in other._workflows.items():
+            ours = self._workflows.get(workflow_id)
+            if ours is None:
+                self._workflows[workflow_id] = theirs
+            else:
+                _merge(ours, theirs)
+
+    def state(self) -> dict[str, Any]:
+        """What :meth:`absorb` needs of this builder, picklable (to hand a fold over between processes)."""
+        return {"records": self.records, "workflows": self._workflows}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Absorb a :meth:`state` of another builder of the same topology."""
+        other = TimelineBuilder(self.topology, self.topics, keep_data=self.keep_data)
+        other.records = int(state["records"])
+        other._workflows = dict(state["workflows"])
+        self.absorb(other)
 
     def _entry(self, event_id: str, event_type: str, record: LogRecord | None) -> TimelineEntry:
         entry = TimelineEntry(
@@ -280,6 +312,28 @@ class TimelineBuilder:
 
     def __len__(self) -> int:
         return len(self._workflows)
+
+
+def _merge(ours: _Workflow, theirs: _Workflow) -> None:
+    ours.tenant = ours.tenant or theirs.tenant
+    for event_id, entry in theirs.entries.items():
+        mine = ours.entries.get(event_id)
+        if mine is None:
+            ours.entries[event_id] = entry
+            continue
+        if event_id not in ours.filled and event_id in theirs.filled:
+            for name in ("source", "step", "time", "causation_id", "event_type", "name", "lifecycle"):
+                setattr(mine, name, getattr(entry, name))
+        mine.decisions.extend(entry.decisions)
+        mine.locations.extend(entry.locations)
+        if mine.problem is None:
+            mine.problem = entry.problem
+        if entry.attempt is not None:
+            mine.attempt = max(mine.attempt or 0, entry.attempt)
+        if entry.data is not None and (mine.data is None or event_id in theirs.admitted):
+            mine.data = entry.data
+    ours.admitted |= theirs.admitted
+    ours.filled |= theirs.filled
 
 
 def _stage(entry: TimelineEntry, admitted: bool) -> Stage:

@@ -12,16 +12,13 @@ copies) give the same dict, which callers must treat as read-only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from io import BytesIO
 from typing import Any, Protocol
-
-import fastavro
-from fastavro import schemaless_reader
 
 from corps.events import EventCodec, SchemaRef
 from corps.events.errors import RegistryUnavailableError, SchemaNotRegisteredError
+from corps.replay.avro_body import WriterSchema, read_body
 from corps.replay.records import Headers, LogRecord
 
 __all__ = ["RecordDecoder"]
@@ -29,6 +26,7 @@ __all__ = ["RecordDecoder"]
 _MAGIC = 0
 _ATTEMPT = "corps_attempt"
 _SEEN_MAX = 200_000
+_CACHE_MAX = 100_000
 
 
 class _Message(Protocol):
@@ -43,23 +41,6 @@ class _Message(Protocol):
     def timestamp(self) -> tuple[int, int]: ...
 
 
-class _Writer:
-    __slots__ = ("event_type", "parsed", "readers", "schema")
-
-    def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.schema = dict(schema)
-        self.parsed = fastavro.parse_schema(dict(schema))
-        self.event_type = _fullname(schema)
-        self.readers: dict[str, Any] = {}
-        """Reader schema text -> its parsed form, or ``None`` when it is the writer's own schema."""
-
-    def reader(self, wanted: SchemaRef) -> Any:
-        if wanted.canonical not in self.readers:
-            same = dict(wanted.schema) == self.schema
-            self.readers[wanted.canonical] = None if same else wanted.parsed
-        return self.readers[wanted.canonical]
-
-
 def _text(value: bytes | None) -> str | None:
     return value.decode("utf-8", errors="replace") if value is not None else None
 
@@ -71,6 +52,8 @@ class RecordDecoder:
         codec: Supplies writer schemas by id (one registry call per new id, then cached).
         readers: Event type -> the reader schema to project payloads of that type onto (optional).
         payloads: Decode payloads (off: headers only, for counting and tailing).
+        bodies: Which records need their payload (default: all, when ``payloads``); the others get
+            their frame checked (magic byte, a known schema id of the record's type), not their body.
     """
 
     def __init__(
@@ -79,27 +62,37 @@ class RecordDecoder:
         *,
         readers: Mapping[str, SchemaRef] | None = None,
         payloads: bool = True,
+        bodies: Callable[[LogRecord], bool] | None = None,
     ) -> None:
         self.codec = codec
         self.readers = dict(readers or {})
         self.payloads = payloads
-        self._writers: dict[int, _Writer | str] = {}
+        self.bodies = bodies
+        self._writers: dict[int, WriterSchema | str] = {}
         self._seen: dict[bytes, dict[str, Any]] = {}
         """Recently decoded values: an event's copies (proposed, admitted) are decoded once."""
+        self._texts: dict[bytes, str] = {}
+        """Header values seen (types, sources, tenants, steps repeat): decoded once, shared."""
+        self._times: dict[bytes, datetime] = {}
+        """``ce_time`` values seen (an event's copies and its decision carry the same one)."""
 
     def from_message(self, message: _Message) -> LogRecord:
         """Decode a ``confluent_kafka.Message`` (without an error)."""
         ts_type, ts = message.timestamp()
         key, value = message.key(), message.value()
-        return self.decode(
-            message.topic() or "",
-            message.partition() or 0,
-            message.offset() or 0,
-            ts if ts_type else None,
-            key.encode() if isinstance(key, str) else key,
-            value.encode() if isinstance(value, str) else value,
-            message.headers() or [],
+        if isinstance(key, str):
+            key = key.encode()
+        if isinstance(value, str):
+            value = value.encode()
+        headers = message.headers() or []
+        topic, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
+        by_name = dict(headers)
+        record = self._fast_envelope(
+            topic, partition, offset, ts if ts_type else None, key, value, headers, by_name
         )
+        if record is None:
+            return self.decode(topic, partition, offset, ts if ts_type else None, key, value, headers)
+        return self._finish(record, value, by_name, None)
 
     def decode(
         self,
@@ -122,6 +115,11 @@ class RecordDecoder:
         if record is None:
             record = LogRecord(topic, partition, offset, timestamp_ms, key, value, headers)
             problem = self._envelope(record, by_name)
+        return self._finish(record, value, by_name, problem)
+
+    def _finish(
+        self, record: LogRecord, value: bytes | None, by_name: Mapping[str, bytes | None], problem: str | None
+    ) -> LogRecord:
         attempt = by_name.get(_ATTEMPT)
         if attempt is not None and attempt.isdigit():
             record.attempt = int(attempt)
@@ -138,8 +136,16 @@ class RecordDecoder:
         record.problem = problem
         return record
 
-    @staticmethod
+    def _text(self, raw: bytes) -> str:
+        text = self._texts.get(raw)
+        if text is None:
+            if len(self._texts) >= _CACHE_MAX:
+                self._texts.clear()
+            text = self._texts[raw] = raw.decode()
+        return text
+
     def _fast_envelope(
+        self,
         topic: str,
         partition: int,
         offset: int,
@@ -152,10 +158,27 @@ class RecordDecoder:
         """The common case in one go: every required header present, UTF-8, the key the workflow id."""
         try:
             workflow = h["ce_workflowid"]
-            if key != workflow:
+            if key != workflow or not workflow:
                 return None
-            time = datetime.fromisoformat(h["ce_time"].decode())  # type: ignore[union-attr]
-            record = LogRecord(
+            raw_time: bytes = h["ce_time"]  # type: ignore[assignment]
+            time = self._times.get(raw_time)
+            if time is None:
+                time = datetime.fromisoformat(raw_time.decode())
+                if time.tzinfo is None:
+                    return None
+                if len(self._times) >= _CACHE_MAX:
+                    self._times.clear()
+                self._times[raw_time] = time
+            text = self._text
+            event_id: bytes = h["ce_id"]  # type: ignore[assignment]
+            event_type: bytes = h["ce_type"]  # type: ignore[assignment]
+            source: bytes = h["ce_source"]  # type: ignore[assignment]
+            tenant: bytes = h["ce_tenant"]  # type: ignore[assignment]
+            if not (event_id and event_type and source and tenant):
+                return None
+            cause = h.get("ce_causationid")
+            step = h.get("ce_step")
+            return LogRecord(
                 topic,
                 partition,
                 offset,
@@ -163,22 +186,17 @@ class RecordDecoder:
                 key,
                 value,
                 headers,
-                h["ce_id"].decode(),  # type: ignore[union-attr]
-                h["ce_type"].decode(),  # type: ignore[union-attr]
-                h["ce_source"].decode(),  # type: ignore[union-attr]
+                event_id.decode(),
+                text(event_type),
+                text(source),
                 time,
-                h["ce_tenant"].decode(),  # type: ignore[union-attr]
-                workflow.decode(),  # type: ignore[union-attr]
-                _text(h.get("ce_causationid")),
-                _text(h.get("ce_step")),
+                text(tenant),
+                text(workflow),
+                cause.decode() if cause is not None else None,
+                text(step) if step is not None else None,
             )
-        except (KeyError, AttributeError, UnicodeDecodeError, ValueError):
+        except (KeyError, AttributeError, UnicodeDecodeError, ValueError, TypeError):
             return None
-        if time.tzinfo is None or not (
-            record.event_id and record.event_type and record.source and record.tenant and record.workflow_id
-        ):
-            return None
-        return record
 
     # -- envelope ---------------------------------------------------------------------------------------
 
@@ -236,38 +254,30 @@ class RecordDecoder:
         if seen is not None:
             record.data = seen  # the proposed and the admitted copy of an event carry the same bytes
             return None
-        wanted = self.readers.get(writer.event_type)
-        reader = writer.reader(wanted) if wanted is not None else None
-        buf = BytesIO(value)
-        buf.seek(5)
+        if self.bodies is not None and not self.bodies(record):
+            return None  # not needed: the frame was checked, the body is left unread
         try:
-            datum: Any = schemaless_reader(buf, writer.parsed, reader)
+            datum, end = read_body(writer.pair(self.readers.get(writer.event_type)), value)
         except EOFError:
             return "Avro body ends early"
         except Exception as exc:  # fastavro raises assorted types on corrupt input or bad resolution
             return f"cannot read the Avro body: {exc!r}"
-        if buf.tell() != len(value) or not isinstance(datum, dict):
-            return f"{len(value) - buf.tell()} bytes after the Avro body"
+        if end != len(value) or not isinstance(datum, dict):
+            return f"{len(value) - end} bytes after the Avro body"
         record.data = datum
         if len(self._seen) >= _SEEN_MAX:
             self._seen.clear()
         self._seen[value] = datum
         return None
 
-    def _fetch(self, schema_id: int) -> _Writer | str:
+    def _fetch(self, schema_id: int) -> WriterSchema | str:
         try:
             schema = self.codec.writer_schema(schema_id)
         except RegistryUnavailableError:
             raise
         except SchemaNotRegisteredError:
-            found: _Writer | str = f"schema id {schema_id} is unknown to the registry"
+            found: WriterSchema | str = f"schema id {schema_id} is unknown to the registry"
         else:
-            found = _Writer(schema)
+            found = WriterSchema(schema)
         self._writers[schema_id] = found
         return found
-
-
-def _fullname(schema: Mapping[str, Any]) -> str:
-    name = str(schema.get("name", ""))
-    namespace = schema.get("namespace")
-    return name if "." in name or not namespace else f"{namespace}.{name}"

@@ -9,22 +9,21 @@ Typical use (``corps replay`` does this)::
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from corps.events import EventCodec, SchemaCatalog, SchemaRef, SchemaRegistry
 from corps.events.errors import SchemaCatalogError
-from corps.replay.builder import TimelineBuilder
 from corps.replay.coverage import Coverage
 from corps.replay.decode import RecordDecoder
 from corps.replay.errors import ReplayInputError
 from corps.replay.filters import RecordFilter
+from corps.replay.fold import Fold
+from corps.replay.parallel import FoldJob, fold_in_workers, no_cyclic_gc, partition_groups
 from corps.replay.reader import LogReader, ReplayRange, Span
 from corps.replay.records import LogRecord
 from corps.replay.report import ReplayReport
@@ -51,6 +50,9 @@ class ReplayOptions:
         verify: Check chains, re-derive state and re-take decisions.
         keep_data: Keep payloads on timeline entries (off saves memory on big summaries).
         readers: Event type -> reader schema to project payloads onto (default: each writer's own).
+        workers: Processes that read and fold partition groups in parallel (1: this process only).
+            The report is the same for any number; a verification or a shadow run (``sink``) folds
+            in this process.
     """
 
     topics: tuple[str, ...] = ()
@@ -59,23 +61,11 @@ class ReplayOptions:
     verify: bool = False
     keep_data: bool = True
     readers: Mapping[str, SchemaRef] = field(default_factory=dict)
+    workers: int = 1
 
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause CPython's cyclic collector while records are read and folded.
-
-    A replay keeps millions of small acyclic objects (records, headers, payload dicts, entries); the
-    collector would walk all of them again and again as they pile up — measured here, that halved the
-    read rate. Nothing read forms a reference cycle, so pausing it frees nothing late.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ReplayInputError(f"--workers must be >= 1, got {self.workers}")
 
 
 def topology_readers(topology: Topology, schemas: Path) -> dict[str, SchemaRef]:
@@ -122,6 +112,7 @@ class Replayer:
         self.registry = registry if isinstance(registry, SchemaRegistry) else SchemaRegistry(registry)
         self.codec = EventCodec(self.registry, subject_strategy=self.topics.topics.subject)
         self.reader = LogReader(kafka.client_config(), batch=batch, timeout_s=timeout_s)
+        self._job = (kafka.client_config(), self.registry.url, batch, timeout_s)
         self.reevaluators = list(reevaluators)
 
     def __enter__(self) -> Replayer:
@@ -191,20 +182,39 @@ class Replayer:
         if options.range.follow:
             raise ReplayInputError("a report needs an end: use follow() to tail the log")
         spans = list(spans) if spans is not None else self.plan(options)
-        builder = TimelineBuilder(self.topology, self.topics, keep_data=options.keep_data)
-        by_workflow: dict[str, list[LogRecord]] = defaultdict(list)
-        count = unreadable = 0
-        state = self.topics.of_role(Role.STATE)
-        with _no_cyclic_gc():
-            for record in self.records(spans, options, on_batch=on_batch):
-                count += 1
-                if record.problem is not None and record.topic not in state:
-                    unreadable += 1
-                builder.add(record)
-                if sink is not None:
-                    sink(record)
-                if options.verify:
-                    by_workflow[record.workflow].append(record)
+        groups = partition_groups(spans, options.workers)
+        if len(groups) > 1 and not options.verify and sink is None:
+            config, url, batch, timeout_s = self._job
+            job = FoldJob(self.topology, config, url, options, batch, timeout_s)
+            count, unreadable, states = fold_in_workers(job, groups, on_batch=on_batch)
+            fold = Fold(self.topology, self.topics, self.codec, options)
+            fold.count, fold.unreadable = count, unreadable
+            with no_cyclic_gc():
+                return self._report(fold, options, spans, states)
+        return self.fold(self.reader.read(spans, on_batch=on_batch), options, spans=spans, sink=sink)
+
+    def fold(
+        self,
+        batches: Iterable[Sequence[Any]],
+        options: ReplayOptions,
+        *,
+        spans: Sequence[Span] = (),
+        sink: Callable[[LogRecord], None] | None = None,
+    ) -> ReplayReport:
+        """Decode and fold batches of consumed messages into a report (:meth:`run` after reading)."""
+        fold = Fold(self.topology, self.topics, self.codec, options, sink=sink)
+        with no_cyclic_gc():
+            fold.feed(batches)
+            return self._report(fold, options, spans, None)
+
+    def _report(
+        self,
+        fold: Fold,
+        options: ReplayOptions,
+        spans: Sequence[Span],
+        states: Mapping[int, Mapping[str, Any]] | None,
+    ) -> ReplayReport:
+        builder = fold.merged(states)
         report = ReplayReport(
             workflow=self.topology.workflow.name,
             topology_version=self.topology.workflow.version,
@@ -213,24 +223,23 @@ class Replayer:
             range=options.range,
             selection=options.selection,
             timelines=builder.build(options.selection),
-            records=count,
-            unreadable=unreadable,
+            records=fold.count,
+            unreadable=fold.unreadable,
         )
         if options.verify:
             chosen = {
                 wf: recs
-                for wf, recs in by_workflow.items()
+                for wf, recs in fold.by_workflow.items()
                 if options.selection.keeps_workflow(wf, builder.tenant_of(wf))
             }
-            with _no_cyclic_gc():
-                report.verification = verify_log(
-                    chosen,
-                    topology=self.topology,
-                    topics=self.topics,
-                    codec=self.codec,
-                    coverage=Coverage.of(spans, options.range),
-                    reevaluators=self.reevaluators,
-                )
+            report.verification = verify_log(
+                chosen,
+                topology=self.topology,
+                topics=self.topics,
+                codec=self.codec,
+                coverage=Coverage.of(spans, options.range),
+                reevaluators=self.reevaluators,
+            )
         return report
 
     def follow(self, options: ReplayOptions, stop: threading.Event) -> Iterator[LogRecord]:
