@@ -29,6 +29,12 @@ ensure_ascii=False)``) of::
 
 so the decision itself (what was decided, why, under which policy versions) is as tamper-evident as
 the event, and a link cannot be moved to another position or chain.
+
+**Link format version 2** (written since the policy engine records ``PolicyDecision`` v2): the
+decision object also holds ``"evaluated_at_ms"`` (an integer or ``null``) and ``"set": {"digest": ...,
+"name": ..., "version": <n>}`` (the policy set version in force), and the top-level object holds
+``"v": 2``. The decision record says which version its link uses in the header ``ce_chainversion``
+(absent: version 1, the form above), so chains written before still verify.
 """
 
 from __future__ import annotations
@@ -41,10 +47,23 @@ from typing import Any
 
 from corps.events.lifecycle import PolicyRef
 
-__all__ = ["CHAIN_VERSION", "ChainHead", "Link", "canonical_event", "event_digest", "link_hash"]
+__all__ = [
+    "CHAIN_VERSION",
+    "CHAIN_VERSION_HEADER",
+    "ChainHead",
+    "Link",
+    "canonical_event",
+    "event_digest",
+    "link_hash",
+    "link_version",
+    "version_header",
+]
 
-CHAIN_VERSION = 1
-"""Version of the canonical forms above; bump it (and teach replay both) if they ever change."""
+CHAIN_VERSION = 2
+"""Version of the link format the gate writes (see the module docstring); replay verifies 1 and 2."""
+CHAIN_VERSION_HEADER = "ce_chainversion"
+"""Header of a decision record naming its link format version (absent: 1)."""
+_VERSION_BYTES = str(CHAIN_VERSION).encode()
 
 
 _text: Callable[[str], str] = json.encoder.encode_basestring
@@ -96,21 +115,60 @@ class Link:
     reason: str
     policies: tuple[PolicyRef, ...] = ()
     redacted_fields: tuple[str, ...] = ()
+    set_name: str = ""
+    set_version: int = 0
+    set_digest: str = ""
+    evaluated_at_ms: int | None = None
 
 
-def link_hash(prev_hash: str, sequence: int, link: Link, digest: str) -> str:
-    """Hex SHA-256 of link ``sequence`` of a chain (see the module docstring for the exact form)."""
+def link_version(headers: Sequence[tuple[str, bytes | None]]) -> int:
+    """The link format version a decision record's headers name (1 when they name none).
+
+    Raises:
+        ValueError: The header does not name a known version.
+    """
+    for name, raw in headers:
+        if name == CHAIN_VERSION_HEADER:
+            version = int((raw or b"").decode())
+            if version not in (1, 2):
+                raise ValueError(f"unknown chain link format version {version}")
+            return version
+    return 1
+
+
+def version_header() -> tuple[str, bytes]:
+    """The header a decision record written now carries (its link format version)."""
+    return (CHAIN_VERSION_HEADER, _VERSION_BYTES)
+
+
+def link_hash(prev_hash: str, sequence: int, link: Link, digest: str, version: int = CHAIN_VERSION) -> str:
+    """Hex SHA-256 of link ``sequence`` of a chain (see the module docstring for the exact form).
+
+    Raises:
+        ValueError: ``version`` is not a known link format version.
+    """
     # Written out by hand (the gate's hot path); equal to _canonical_json of the documented object.
     policies = ",".join(f"[{_text(p.policy_id)},{_text(p.policy_version)}]" for p in link.policies)
     redacted = ",".join(_text(field) for field in link.redacted_fields)
+    if version == 1:
+        decision = (
+            f'{{"effect":{_text(link.effect)},"event_id":{_text(link.event_id)},'
+            f'"event_type":{_text(link.event_type)},"policies":[{policies}],"reason":{_text(link.reason)},'
+            f'"redacted_fields":[{redacted}]}}'
+        )
+        rest = f'"event":{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)}'
+        return hashlib.sha256(f'{{"decision":{decision},{rest}}}'.encode()).hexdigest()
+    if version != 2:
+        raise ValueError(f"unknown chain link format version {version}")
+    evaluated = "null" if link.evaluated_at_ms is None else str(int(link.evaluated_at_ms))
     decision = (
-        f'{{"effect":{_text(link.effect)},"event_id":{_text(link.event_id)},'
+        f'{{"effect":{_text(link.effect)},"evaluated_at_ms":{evaluated},"event_id":{_text(link.event_id)},'
         f'"event_type":{_text(link.event_type)},"policies":[{policies}],"reason":{_text(link.reason)},'
-        f'"redacted_fields":[{redacted}]}}'
+        f'"redacted_fields":[{redacted}],"set":{{"digest":{_text(link.set_digest)},'
+        f'"name":{_text(link.set_name)},"version":{int(link.set_version)}}}}}'
     )
-    rest = f'"event":{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)}'
-    text = f'{{"decision":{decision},{rest}}}'
-    return hashlib.sha256(text.encode()).hexdigest()
+    rest = f'"event":{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)},"v":2'
+    return hashlib.sha256(f'{{"decision":{decision},{rest}}}'.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +178,7 @@ class ChainHead:
     sequence: int = 0
     hash: str = ""
 
-    def extend(self, link: Link, digest: str) -> tuple[ChainHead, str]:
-        """Append a link; return the new head and the link's hash."""
-        new = link_hash(self.hash, self.sequence, link, digest)
+    def extend(self, link: Link, digest: str, version: int = CHAIN_VERSION) -> tuple[ChainHead, str]:
+        """Append a link (in link format ``version``); return the new head and the link's hash."""
+        new = link_hash(self.hash, self.sequence, link, digest, version)
         return ChainHead(self.sequence + 1, new), new

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from corps.events import Envelope, EventCodec, RawRecord
 from corps.events.lifecycle import PolicyDecision, PolicyRef
-from corps.orchestrator.chain import ChainHead, Link, event_digest
+from corps.orchestrator.chain import ChainHead, Link, event_digest, version_header
 from corps.orchestrator.ids import DECISION_SOURCE, decision_id
 from corps.orchestrator.policy import Decision
 from corps.orchestrator.topics import OutRecord
@@ -144,17 +144,22 @@ class DecisionWriter:
         out: list[OutRecord],
     ) -> ChainHead:
         """Append the link deciding about ``written`` (as it is on ``event_topic``); return the new head."""
+        evaluated = decision.evaluated_at
+        evaluated_ms = None if evaluated is None else int(evaluated.timestamp() * 1000)
         link = Link(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            effect=decision.effect,
-            reason=decision.reason,
-            policies=decision.policies,
-            redacted_fields=decision.redacted_fields,
+            envelope.id,
+            envelope.type,
+            decision.effect,
+            decision.reason,
+            decision.policies,
+            decision.redacted_fields,
+            decision.set_name,
+            decision.set_version,
+            decision.set_digest,
+            evaluated_ms,
         )
         digest = event_digest(event_topic, written.key, written.headers, written.value)
         new_head, link_hash = head.extend(link, digest)
-        evaluated = decision.evaluated_at
         body = decision_body(
             decided_event_id=envelope.id,
             decided_event_type=envelope.type,
@@ -168,7 +173,7 @@ class DecisionWriter:
             set_name=decision.set_name,
             set_version=decision.set_version,
             set_digest=decision.set_digest,
-            evaluated_at_ms=None if evaluated is None else int(evaluated.timestamp() * 1000),
+            evaluated_at_ms=evaluated_ms,
         )
         headers = envelope_headers(
             event_id=decision_id(envelope.workflow_id, head.sequence),
@@ -182,6 +187,7 @@ class DecisionWriter:
             traceparent=envelope.traceparent,
             tracestate=envelope.tracestate,
         )
+        headers.append(version_header())
         key = envelope.workflow_id.encode()
         out.append(OutRecord(self.topic, partition, key, self._frame() + body, headers))
         return new_head

@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 from corps.events.lifecycle import PolicyRef
-from corps.orchestrator.chain import Link, event_digest, link_hash
+from corps.orchestrator.chain import Link, event_digest, link_hash, link_version
 from corps.orchestrator.gate import DECISION_SOURCE, decision_id
 from corps.replay.coverage import Coverage
 from corps.replay.records import LogRecord
@@ -38,8 +38,9 @@ _ADMITTING = ("ALLOW", "REDACT")
 class ChainLink:
     """One decision record read as a chain link.
 
-    The ``set_*`` fields and the evaluation time come with ``PolicyDecision`` v2; of those, only the
-    ``set:<name>`` policy reference is covered by :func:`~corps.orchestrator.chain.link_hash`.
+    The ``set_*`` fields and the evaluation time come with ``PolicyDecision`` v2; they are covered by
+    :func:`~corps.orchestrator.chain.link_hash` in link format 2 (``chain_version``, read from the
+    record's ``ce_chainversion`` header; 1 when absent).
     """
 
     record: LogRecord
@@ -56,6 +57,7 @@ class ChainLink:
     set_version: int = 0
     set_digest: str = ""
     evaluated_at_ms: int | None = None
+    chain_version: int = 1
 
     @classmethod
     def of(cls, record: LogRecord, data: Mapping[str, Any]) -> ChainLink:
@@ -82,6 +84,7 @@ class ChainLink:
             set_version=int(data.get("set_version") or 0),
             set_digest=str(data.get("set_digest") or ""),
             evaluated_at_ms=None if data.get("evaluated_at_ms") is None else int(data["evaluated_at_ms"]),
+            chain_version=link_version(record.headers),
         )
 
     @property
@@ -98,9 +101,13 @@ class ChainLink:
             reason=self.reason,
             policies=self.policies,
             redacted_fields=self.redacted_fields,
+            set_name=self.set_name,
+            set_version=self.set_version,
+            set_digest=self.set_digest,
+            evaluated_at_ms=self.evaluated_at_ms,
         )
         digest = event_digest(event.topic, event.key, event.headers, event.value)
-        return link_hash(self.prev_hash, self.sequence, link, digest)
+        return link_hash(self.prev_hash, self.sequence, link, digest, self.chain_version)
 
 
 @dataclass

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from corps.events.lifecycle import PolicyRef
-from corps.orchestrator.chain import ChainHead, Link, canonical_event, event_digest, link_hash
+from corps.orchestrator.chain import ChainHead, Link, canonical_event, event_digest, link_hash, link_version
 
 HEADERS: list[tuple[str, bytes | None]] = [
     ("ce_specversion", b"1.0"),
@@ -66,7 +66,64 @@ def test_link_hash_is_sha256_of_the_documented_canonical_json() -> None:
         "sequence": 7,
     }
     expected = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    assert link_hash("p" * 64, 7, link, "d" * 64) == expected
+    assert link_hash("p" * 64, 7, link, "d" * 64, 1) == expected
+
+
+def test_link_format_2_also_hashes_the_policy_set_and_the_evaluation_time() -> None:
+    link = Link(
+        event_id="e-1",
+        event_type="test.four.A",
+        effect="DENY",
+        reason="no",
+        policies=(PolicyRef(policy_id="p", policy_version="2"),),
+        redacted_fields=("a.b",),
+        set_name="support",
+        set_version=3,
+        set_digest="s" * 64,
+        evaluated_at_ms=1_700_000_000_123,
+    )
+    decision = {
+        "effect": "DENY",
+        "evaluated_at_ms": 1_700_000_000_123,
+        "event_id": "e-1",
+        "event_type": "test.four.A",
+        "policies": [["p", "2"]],
+        "reason": "no",
+        "redacted_fields": ["a.b"],
+        "set": {"digest": "s" * 64, "name": "support", "version": 3},
+    }
+    body = {"decision": decision, "event": "d" * 64, "prev": "p" * 64, "sequence": 7, "v": 2}
+    expected = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert link_hash("p" * 64, 7, link, "d" * 64, 2) == expected
+    assert link_hash("p" * 64, 7, link, "d" * 64) == expected  # the version written now
+    unevaluated = Link("e-1", "test.four.A", "ALLOW", "ok")
+    body = {
+        "decision": {
+            "effect": "ALLOW",
+            "evaluated_at_ms": None,
+            "event_id": "e-1",
+            "event_type": "test.four.A",
+            "policies": [],
+            "reason": "ok",
+            "redacted_fields": [],
+            "set": {"digest": "", "name": "", "version": 0},
+        },
+        "event": "d" * 64,
+        "prev": "",
+        "sequence": 0,
+        "v": 2,
+    }
+    expected = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert link_hash("", 0, unevaluated, "d" * 64, 2) == expected
+
+
+def test_the_link_version_comes_from_the_decision_record_header() -> None:
+    assert link_version([("ce_id", b"x")]) == 1
+    assert link_version([("ce_chainversion", b"2")]) == 2
+    with pytest.raises(ValueError, match="version 9"):
+        link_version([("ce_chainversion", b"9")])
+    with pytest.raises(ValueError, match="version 9"):
+        link_hash("", 0, LINK, "d" * 64, 9)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +140,10 @@ def test_link_hash_is_sha256_of_the_documented_canonical_json() -> None:
             reason="ok",
             policies=(PolicyRef(policy_id="p", policy_version="1"),),
         ),
+        Link("e-1", "test.four.A", "ALLOW", "ok", set_name="s"),
+        Link("e-1", "test.four.A", "ALLOW", "ok", set_version=1),
+        Link("e-1", "test.four.A", "ALLOW", "ok", set_digest="d"),
+        Link("e-1", "test.four.A", "ALLOW", "ok", evaluated_at_ms=0),
     ],
 )
 def test_every_decision_field_is_covered_by_the_link_hash(changed: Link) -> None:
@@ -172,4 +233,36 @@ def test_the_hand_written_link_hash_equals_the_json_dumps_form(link: Link) -> No
         "sequence": 12345678901,
     }
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert link_hash("ü", 12345678901, link, "e" * 64) == hashlib.sha256(text.encode()).hexdigest()
+    assert link_hash("ü", 12345678901, link, "e" * 64, 1) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_replay_verifies_a_version_1_link_and_a_version_2_link() -> None:
+    from corps.replay.records import LogRecord
+    from corps.replay.verify_chain import ChainLink
+
+    event = LogRecord("wf.A", 0, 0, None, b"wf-1", b"v", list(HEADERS))
+    digest = event_digest(event.topic, event.key, event.headers, event.value)
+    data = {
+        "sequence": 0,
+        "decided_event_id": "e-1",
+        "decided_event_type": "test.four.A",
+        "effect": "ALLOW",
+        "reason": "ok",
+        "policies": [],
+        "redacted_fields": [],
+        "prev_hash": "",
+        "set_name": "support",
+        "set_version": 2,
+        "set_digest": "s",
+        "evaluated_at_ms": 5,
+    }
+    link = Link("e-1", "test.four.A", "ALLOW", "ok", set_name="support", set_version=2, set_digest="s")
+    old = link_hash("", 0, link, digest, 1)  # written before link format 2: no header
+    decision = LogRecord("wf.decisions", 0, 0, None, b"wf-1", b"", [])
+    assert ChainLink.of(decision, {**data, "hash": old}).recompute(event) == old
+    v2 = Link("e-1", "test.four.A", "ALLOW", "ok", (), (), "support", 2, "s", 5)
+    new = link_hash("", 0, v2, digest, 2)
+    decision = LogRecord("wf.decisions", 0, 0, None, b"wf-1", b"", [("ce_chainversion", b"2")])
+    assert ChainLink.of(decision, {**data, "hash": new}).recompute(event) == new
+    tampered = {**data, "hash": new, "set_version": 1}
+    assert ChainLink.of(decision, tampered).recompute(event) != new
