@@ -66,3 +66,25 @@ def test_bad_times_are_refused(four: KafkaLog) -> None:
     result = four.replay("--to-time", "2025-01-01T00:00:00")
     assert result.exit_code == 2
     assert "time zone" in result.output
+
+
+def test_worker_processes_give_the_same_bytes_as_one_process(four: KafkaLog) -> None:
+    four.write()
+    alone = four.replay("--format", "jsonl", "--workers", "1")
+    split = four.replay("--format", "jsonl", "--workers", "2")
+    more = four.replay("--format", "jsonl", "--workers", "3")  # more workers than partitions
+    assert alone.exit_code == split.exit_code == more.exit_code == 0, split.output
+    assert alone.stdout_bytes == split.stdout_bytes == more.stdout_bytes
+    assert digest(alone.stderr) == digest(split.stderr)
+    assert {o["workflow_id"] for o in lines(split) if o["record"] == "workflow"} == {
+        "wf-1",
+        "wf-2",
+        "wf-3",
+        "wf-4",
+    }
+
+
+def test_workers_must_be_positive(four: KafkaLog) -> None:
+    result = four.replay("--workers", "0")
+    assert result.exit_code == 2
+    assert "--workers" in result.output
