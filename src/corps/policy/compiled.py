@@ -11,15 +11,25 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
+from typing import Any
 from urllib.parse import quote
 
+from corps.policy.decision import ApprovalRequirement, Outcome, PolicyHit
 from corps.policy.expressions import CelProgram, ExpressionError, Needs, compile_expression, needs_of
 from corps.policy.inputs import EventLike
-from corps.policy.models import CounterScope, Policy
+from corps.policy.models import CounterScope, OnError, Policy
 from corps.policy.policy_set import PolicySet, SetVersion
 from corps.policy.state import PolicyState
+from corps.topology._durations import format_duration
 
-__all__ = ["CompiledPolicy", "CompiledPolicySet", "PolicyExpressionError", "compile_policy_set"]
+__all__ = [
+    "CompiledPolicy",
+    "CompiledPolicySet",
+    "PolicyExpressionError",
+    "Selection",
+    "compile_policy_set",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _Matcher = Callable[[str], bool]
@@ -55,8 +65,8 @@ _ATTRIBUTE = {
 _SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
-def _scope_value(event: EventLike, attribute: str) -> str:
-    value = getattr(event.envelope, attribute) or ""
+def _scope_value(envelope: Any, attribute: str) -> str:
+    value: str = getattr(envelope, attribute) or ""
     return value if _SAFE.fullmatch(value) else quote(value, safe="")
 
 
@@ -75,6 +85,18 @@ class CompiledPolicy:
     amount: CelProgram | None
     scopes: tuple[tuple[str, str], ...] = field(repr=False)
     """(scope name, envelope attribute) of a throttle's or budget's counter key."""
+    needs: Needs = field(repr=False)
+    """What the condition and amount can reach of ``event`` / ``context``."""
+    hit: PolicyHit | None = field(repr=False)
+    """The hit of an allow, deny, redact or require_approval policy (the same every time it fires)."""
+    approval: ApprovalRequirement | None = field(repr=False)
+    """A require_approval policy's requirement."""
+    period_ns: int = field(repr=False)
+    """A throttle's emission interval (ns) or a budget's window (ms); 0 otherwise."""
+    tolerance_ns: int = field(repr=False)
+    """A throttle's burst tolerance (ns)."""
+    limit_text: str = field(repr=False)
+    """A throttle's ``<rate> per <per>``, a budget's window or an expiry's limit, as decisions write it."""
     needs_rest: bool = field(repr=False)
     """Whether sources, tenants or steps restrict the match."""
     _full_type: _Matcher | None = field(repr=False)
@@ -106,7 +128,8 @@ class CompiledPolicy:
 
     def counter_key(self, event: EventLike) -> str:
         """The key of this (throttle or budget) policy's counter for ``event``."""
-        parts = [f"{name}={_scope_value(event, attribute)}" for name, attribute in self.scopes]
+        env = event.envelope
+        parts = [f"{name}={_scope_value(env, attribute)}" for name, attribute in self.scopes]
         return "|".join([self.policy.id, *parts])
 
 
@@ -122,11 +145,24 @@ def _compile_one(policy: Policy) -> CompiledPolicy:
     events = policy.match.events
     effect = policy.throttle or policy.budget
     match = policy.match
+    condition = cel(policy.condition, "condition")
+    amount = cel(policy.budget.amount if policy.budget else None, "budget.amount")
+    needs = Needs()
+    for program in (condition, amount):
+        if program is not None:
+            needs = needs.merge(needs_of(program.source))
+    hit, approval, period, tolerance, limit = _effect_constants(policy)
     return CompiledPolicy(
         policy=policy,
-        condition=cel(policy.condition, "condition"),
-        amount=cel(policy.budget.amount if policy.budget else None, "budget.amount"),
+        condition=condition,
+        amount=amount,
         scopes=tuple((s.value, _ATTRIBUTE[s]) for s in effect.by) if effect is not None else (),
+        needs=needs,
+        hit=hit,
+        approval=approval,
+        period_ns=period,
+        tolerance_ns=tolerance,
+        limit_text=limit,
         needs_rest=bool(match.sources or match.tenants or match.steps),
         _full_type=_matcher([e for e in events if "." in e]),
         _short_type=_matcher([e for e in events if "." not in e]),
@@ -134,6 +170,44 @@ def _compile_one(policy: Policy) -> CompiledPolicy:
         _tenants=_matcher(policy.match.tenants),
         _steps=_matcher(policy.match.steps),
     )
+
+
+def _effect_constants(
+    policy: Policy,
+) -> tuple[PolicyHit | None, ApprovalRequirement | None, int, int, str]:
+    """What an effect computes the same way for every event (so evaluation does not)."""
+    pid, version = policy.id, policy.version
+    if policy.allow is not None:
+        return PolicyHit(pid, version, Outcome.ALLOW, policy.allow.reason), None, 0, 0, ""
+    if policy.deny is not None:
+        return PolicyHit(pid, version, Outcome.DENY, policy.deny.reason), None, 0, 0, ""
+    if policy.redact is not None:
+        return PolicyHit(pid, version, Outcome.REDACT, policy.redact.reason), None, 0, 0, ""
+    if policy.require_approval is not None:
+        rule = policy.require_approval
+        approval = ApprovalRequirement(
+            policy_id=pid,
+            version=version,
+            approvers=rule.approvers,
+            quorum=rule.quorum,
+            timeout=rule.timeout,
+            on_timeout=rule.on_timeout,
+            escalate_to=rule.escalate_to,
+            reason=rule.reason,
+        )
+        return PolicyHit(pid, version, Outcome.REQUIRE_APPROVAL, rule.reason), approval, 0, 0, ""
+    if policy.throttle is not None:
+        rule_t = policy.throttle
+        per_ns = (rule_t.per // timedelta(microseconds=1)) * 1000
+        interval = max(per_ns // rule_t.rate, 1)
+        tolerance = ((rule_t.burst or rule_t.rate) - 1) * interval
+        return None, None, interval, tolerance, f"{rule_t.rate} per {format_duration(rule_t.per)}"
+    if policy.budget is not None:
+        window_ms = policy.budget.window // timedelta(milliseconds=1)
+        return None, None, window_ms, 0, format_duration(policy.budget.window)
+    if policy.expire is not None:
+        return None, None, 0, 0, format_duration(policy.expire.max_age)
+    return None, None, 0, 0, ""
 
 
 class CompiledPolicySet:
@@ -154,29 +228,77 @@ class CompiledPolicySet:
         self.policies: tuple[CompiledPolicy, ...] = tuple(_compile_one(p) for p in policy_set.policies)
         needs = Needs()
         for compiled in self.policies:
-            for program in (compiled.condition, compiled.amount):
-                if program is not None:
-                    needs = needs.merge(needs_of(program.source))
+            needs = needs.merge(compiled.needs)
         self.needs = needs
-        """What the expressions can reach of ``event`` / ``context`` (the rest is never converted)."""
+        """What the set's expressions can reach of ``event`` / ``context`` (all policies together)."""
+        self.fail_closed = policy_set.on_error is OnError.DENY
         self._by_type: dict[str, tuple[CompiledPolicy, ...]] = {}
+        restricted = [
+            attribute
+            for attribute, used in (
+                ("source", any(p.policy.match.sources for p in self.policies)),
+                ("tenant", any(p.policy.match.tenants for p in self.policies)),
+                ("step", any(p.policy.match.steps for p in self.policies)),
+            )
+            if used
+        ]
+        self._key: Callable[[Any], Any] = attrgetter("type", *restricted)
+        self._selections: dict[Any, Selection] = {}
         self._windows = {
             p.id: p.budget.window // timedelta(milliseconds=1) for p in policy_set.policies if p.budget
         }
 
+    def select(self, event: EventLike) -> Selection:
+        """The policies whose match admits ``event`` (in policy-id order) and what their CEL reaches.
+
+        One dict lookup per event: selections are indexed by the event type and the envelope
+        attributes some policy of the set restricts (source, tenant, step); the index is bounded.
+        """
+        env = event.envelope
+        key = self._key(env)
+        selection = self._selections.get(key)
+        if selection is None:
+            candidates = tuple(p for p in self._of_type(env.type) if p.matches_rest(event))
+            needs = Needs()
+            for compiled in candidates:
+                needs = needs.merge(compiled.needs)
+            selection = Selection(candidates, needs)
+            if len(self._selections) >= _INDEX_LIMIT:  # a flood of distinct tenants / types
+                self._selections.clear()
+            self._selections[key] = selection
+        return selection
+
     def candidates(self, event: EventLike) -> tuple[CompiledPolicy, ...]:
         """The policies whose match admits ``event``, in policy-id order."""
-        event_type = event.envelope.type
+        return self.select(event).policies
+
+    def _of_type(self, event_type: str) -> tuple[CompiledPolicy, ...]:
         by_type = self._by_type.get(event_type)
         if by_type is None:
             by_type = tuple(p for p in self.policies if p.matches_type(event_type))
-            if len(self._by_type) < 10_000:  # a cache, bounded against a flood of odd types
+            if len(self._by_type) < _INDEX_LIMIT:  # a cache, bounded against a flood of odd types
                 self._by_type[event_type] = by_type
-        return tuple(p for p in by_type if p.matches_rest(event))
+        return by_type
 
     def prune(self, state: PolicyState, now: datetime) -> PolicyState:
         """Drop counters of ``state`` that hold nothing any more at ``now`` (decisions do not change)."""
         return state.pruned(to_ns(now), self._windows)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The policies that apply to an event and what their expressions can reach.
+
+    Attributes:
+        policies: The policies whose match admits the event, in policy-id order.
+        needs: The merged needs of their conditions and amounts (only these parts are converted).
+    """
+
+    policies: tuple[CompiledPolicy, ...]
+    needs: Needs
+
+
+_INDEX_LIMIT = 10_000
 
 
 def compile_policy_set(policy_set: PolicySet, version: SetVersion | None = None) -> CompiledPolicySet:

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from corps.errors import ConfigurationError
-from corps.policy.compiled import CompiledPolicy, CompiledPolicySet, to_ns
+from corps.policy.compiled import CompiledPolicy, CompiledPolicySet, Selection, to_ns
 from corps.policy.decision import ApprovalRequirement, Charge, Decision, Effect, Outcome, PolicyHit
 from corps.policy.expressions import activation
 from corps.policy.inputs import EventLike, cel_event
-from corps.policy.models import Budget, DefaultEffect, OnError, Redact, Throttle
+from corps.policy.models import Budget, DefaultEffect, Redact, Throttle
 from corps.policy.redact import redact
 from corps.policy.state import Counter, PolicyState, RateCounter, SpendCounter
 from corps.topology._durations import format_duration
@@ -50,9 +50,9 @@ def evaluate(
     """
     if now.tzinfo is None:
         raise ConfigurationError("evaluation time must be time-zone aware")
-    candidates = policy_set.candidates(event)
-    run = _Run(policy_set, candidates, event, state, now)
-    for compiled in candidates:
+    selection = policy_set.select(event)
+    run = _Run(policy_set, selection, event, state, now)
+    for compiled in selection.policies:
         run.consider(compiled)
     return run.decide()
 
@@ -60,16 +60,21 @@ def evaluate(
 class _Run:
     """The working state of one evaluation."""
 
+    __slots__ = (
+        "_activation", "approvals", "charges", "cset", "event", "hits", "now", "now_ns", "redactions",
+        "selection", "state",
+    )  # fmt: skip
+
     def __init__(
         self,
         cset: CompiledPolicySet,
-        candidates: tuple[CompiledPolicy, ...],
+        selection: Selection,
         event: EventLike,
         state: PolicyState,
         now: datetime,
     ) -> None:
         self.cset = cset
-        self.candidates = candidates
+        self.selection = selection
         self.event = event
         self.state = state
         self.now = now
@@ -83,16 +88,26 @@ class _Run:
     # -- conditions ----------------------------------------------------------------------------------
 
     def _env(self) -> Any:
+        """The CEL activation, built once per event on first use, with only what the CEL can reach."""
         if self._activation is None:
-            needs = self.cset.needs
-            counters: dict[str, float] = {}
-            if needs.counters:
-                for compiled in self.candidates:
+            needs = self.selection.needs
+            wanted = needs.context
+            context: dict[str, Any] = {}
+            if wanted is None or "now" in wanted:
+                context["now"] = self.now
+            if wanted is None or "age" in wanted:
+                context["age"] = self.now - self.event.envelope.time
+            if wanted is None or "counters" in wanted:
+                counters: dict[str, float] = {}
+                for compiled in self.selection.policies:
                     value = self._counter_value(compiled)
                     if value is not None:
                         counters[compiled.policy.id] = value
-            context = {"now": self.now, "age": self.now - self.event.envelope.time, "counters": counters}
-            self._activation = activation({"event": cel_event(self.event, needs), "context": context})
+                context["counters"] = counters
+            variables: dict[str, Any] = {"event": cel_event(self.event, needs)}
+            if wanted is None or wanted:
+                variables["context"] = context
+            self._activation = activation(variables)
         return self._activation
 
     def _hit(self, compiled: CompiledPolicy, outcome: Outcome, detail: str) -> None:
@@ -100,48 +115,33 @@ class _Run:
         self.hits.append(PolicyHit(policy.id, policy.version, outcome, detail))
 
     def consider(self, compiled: CompiledPolicy) -> None:
-        policy = compiled.policy
         if compiled.condition is not None:
             try:
-                result = compiled.condition.run(self._env())
+                result = compiled.condition.program.execute(self._env())
             except Exception as exc:  # the binding raises KeyError, TypeError, RuntimeError ...
                 self._hit(compiled, Outcome.ERROR, f"condition failed: {type(exc).__name__}: {exc}")
                 return
-            if not isinstance(result, bool):
-                self._hit(compiled, Outcome.ERROR, f"condition gave {result!r}, not a boolean")
+            if result is not True:
+                if result is not False:
+                    self._hit(compiled, Outcome.ERROR, f"condition gave {result!r}, not a boolean")
                 return
-            if not result:
-                return
-        if policy.allow is not None:
-            self._hit(compiled, Outcome.ALLOW, policy.allow.reason)
-        elif policy.deny is not None:
-            self._hit(compiled, Outcome.DENY, policy.deny.reason)
-        elif policy.redact is not None:
-            self.redactions.append(policy.redact)
-            self._hit(compiled, Outcome.REDACT, policy.redact.reason)
-        elif policy.require_approval is not None:
-            rule = policy.require_approval
-            self.approvals.append(
-                ApprovalRequirement(
-                    policy_id=policy.id,
-                    version=policy.version,
-                    approvers=rule.approvers,
-                    quorum=rule.quorum,
-                    timeout=rule.timeout,
-                    on_timeout=rule.on_timeout,
-                    escalate_to=rule.escalate_to,
-                    reason=rule.reason,
-                )
-            )
-            self._hit(compiled, Outcome.REQUIRE_APPROVAL, rule.reason)
-        elif policy.expire is not None:
+        hit = compiled.hit
+        if hit is not None:  # allow, deny, redact, require_approval: the same hit every time
+            self.hits.append(hit)
+            outcome = hit.outcome
+            if outcome is Outcome.REDACT:
+                self.redactions.append(compiled.policy.redact)  # type: ignore[arg-type]
+            elif outcome is Outcome.REQUIRE_APPROVAL:
+                self.approvals.append(compiled.approval)  # type: ignore[arg-type]
+            return
+        policy = compiled.policy
+        if policy.expire is not None:
             age = self.now - self.event.envelope.time
-            limit = policy.expire.max_age
-            if age > limit:
-                detail = f"{policy.expire.reason}: {_span(age)} old, limit {format_duration(limit)}"
-                self._hit(compiled, Outcome.DENY, detail)
+            limit = f"{_span(age)} old, limit {compiled.limit_text}"
+            if age > policy.expire.max_age:
+                self._hit(compiled, Outcome.DENY, f"{policy.expire.reason}: {limit}")
             else:
-                self._hit(compiled, Outcome.PASS, f"{_span(age)} old, limit {format_duration(limit)}")
+                self._hit(compiled, Outcome.PASS, limit)
         elif policy.throttle is not None:
             self._throttle(compiled, policy.throttle)
         elif policy.budget is not None:
@@ -151,42 +151,40 @@ class _Run:
 
     def _counter_value(self, compiled: CompiledPolicy) -> float | None:
         policy = compiled.policy
-        counter = self.state.get(compiled.counter_key(self.event))
         if policy.throttle is not None:
-            interval = _interval_ns(policy.throttle)
+            counter = self.state.get(compiled.counter_key(self.event))
             if isinstance(counter, RateCounter) and counter.tat_ns > self.now_ns:
-                return math.ceil((counter.tat_ns - self.now_ns) / interval)
+                return math.ceil((counter.tat_ns - self.now_ns) / compiled.period_ns)
             return 0
         if policy.budget is not None:
-            start = self._window_start(policy.budget)
-            if isinstance(counter, SpendCounter) and counter.window_start_ms >= start:
+            counter = self.state.get(compiled.counter_key(self.event))
+            if isinstance(counter, SpendCounter) and counter.window_start_ms >= self._window_start(compiled):
                 return counter.spent
             return 0
         return None
 
-    def _window_start(self, rule: Budget) -> int:
-        window_ms = rule.window // timedelta(milliseconds=1)
+    def _window_start(self, compiled: CompiledPolicy) -> int:
         now_ms = self.now_ns // _NS_PER_MS
-        return now_ms - now_ms % window_ms
+        return now_ms - now_ms % compiled.period_ns
 
     def _throttle(self, compiled: CompiledPolicy, rule: Throttle) -> None:
         key = compiled.counter_key(self.event)
-        interval = _interval_ns(rule)
-        tolerance = ((rule.burst or rule.rate) - 1) * interval
+        interval = compiled.period_ns
+        now_ns = self.now_ns
         counter = self.state.get(key)
-        tat = max(counter.tat_ns if isinstance(counter, RateCounter) else self.now_ns, self.now_ns)
-        limit = f"{rule.rate} per {format_duration(rule.per)}"
-        if tat - self.now_ns > tolerance:
-            self._hit(compiled, Outcome.DENY, f"{rule.reason}: over {limit} ({_scope(key)})")
+        tat = counter.tat_ns if isinstance(counter, RateCounter) and counter.tat_ns > now_ns else now_ns
+        if tat - now_ns > compiled.tolerance_ns:
+            detail = f"{rule.reason}: over {compiled.limit_text} ({_scope(key)})"
+            self._hit(compiled, Outcome.DENY, detail)
             return
         self.charges.append(Charge(key, compiled.policy.id, 1, RateCounter(tat_ns=tat + interval)))
-        self._hit(compiled, Outcome.PASS, f"within {limit} ({_scope(key)})")
+        self._hit(compiled, Outcome.PASS, f"within {compiled.limit_text} ({_scope(key)})")
 
     def _budget(self, compiled: CompiledPolicy, rule: Budget) -> None:
         if compiled.amount is None:  # compile_policy_set compiles every budget's amount
             raise ConfigurationError(f"policy {compiled.policy.id}: budget amount not compiled")
         try:
-            amount = compiled.amount.run(self._env())
+            amount = compiled.amount.program.execute(self._env())
         except Exception as exc:  # the binding raises KeyError, TypeError, RuntimeError ...
             self._hit(compiled, Outcome.ERROR, f"budget amount failed: {type(exc).__name__}: {exc}")
             return
@@ -197,13 +195,13 @@ class _Run:
             self._hit(compiled, Outcome.ERROR, f"budget amount gave {amount!r}, a negative number")
             return
         key = compiled.counter_key(self.event)
-        start = self._window_start(rule)
+        start = self._window_start(compiled)
         counter = self.state.get(key)
         if isinstance(counter, SpendCounter) and counter.window_start_ms >= start:
             start, spent = counter.window_start_ms, counter.spent  # a late record counts in the newer window
         else:
             spent = 0
-        window = format_duration(rule.window)
+        window = compiled.limit_text
         if spent + amount > rule.limit:
             detail = f"{rule.reason}: {spent:g} + {amount:g} > {rule.limit:g} per {window} ({_scope(key)})"
             self._hit(compiled, Outcome.DENY, detail)
@@ -217,7 +215,7 @@ class _Run:
     # -- the decision --------------------------------------------------------------------------------
 
     def decide(self) -> tuple[Decision, PolicyState]:
-        fail_closed = self.cset.policy_set.on_error is OnError.DENY
+        fail_closed = self.cset.fail_closed
         refusals = [
             h for h in self.hits if h.outcome is Outcome.DENY or (h.outcome is Outcome.ERROR and fail_closed)
         ]
@@ -275,11 +273,6 @@ _ADMITTING = (Outcome.ALLOW, Outcome.REDACT, Outcome.REQUIRE_APPROVAL)
 
 def _leads(outcome: Outcome, effect: Effect) -> bool:
     return outcome.value == effect.value
-
-
-def _interval_ns(rule: Throttle) -> int:
-    per_ns = (rule.per // timedelta(microseconds=1)) * 1000
-    return max(per_ns // rule.rate, 1)
 
 
 def _scope(key: str) -> str:

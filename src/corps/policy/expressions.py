@@ -17,7 +17,16 @@ import cel
 
 from corps.errors import ConfigurationError
 
-__all__ = ["ROOTS", "CelProgram", "ExpressionError", "Needs", "activation", "compile_expression", "needs_of"]
+__all__ = [
+    "ROOTS",
+    "CelProgram",
+    "ExpressionError",
+    "Needs",
+    "Tree",
+    "activation",
+    "compile_expression",
+    "needs_of",
+]
 
 ROOTS = frozenset({"event", "context"})
 """The variables an expression may use."""
@@ -130,55 +139,86 @@ def compile_expression(source: str) -> CelProgram:
     return CelProgram(source=source, program=program)
 
 
-# ``event`` not followed by ``.name``, or followed by ``.name(`` (a macro or method on the map itself).
-_EVENT_BARE = re.compile(r"\bevent\b(?!\s*\.\s*[A-Za-z_]\w*\b(?!\s*\())")
-_EVENT_FIELD = re.compile(r"\bevent\s*\.\s*([A-Za-z_]\w*)")
-_DATA_BARE = re.compile(r"\bevent\s*\.\s*data\b(?!\s*\.\s*[A-Za-z_]\w*\b(?!\s*\())")
-_DATA_FIELD = re.compile(r"\bevent\s*\.\s*data\s*\.\s*([A-Za-z_]\w*)")
-_COUNTERS = re.compile(r"\bcontext\b(?!\s*\.\s*(?:now|age)\b)")
+Tree = tuple[tuple[str, "Tree | None"], ...]
+"""The parts of a value an expression can reach: ``(name, subtree)`` pairs sorted by name, where a
+subtree of ``None`` stands for the whole value under ``name``."""
+
+_ROOT = re.compile(r"\b(event|context)\b")
+_MEMBER = re.compile(r"\s*\.\s*([A-Za-z_]\w*)")
+_CALL = re.compile(r"\s*\(")
+
+
+def _paths(text: str, root: str) -> list[tuple[str, ...]] | None:
+    """Member paths used after ``root`` in ``text`` (``None``: the whole value is used)."""
+    found: list[tuple[str, ...]] = []
+    for hit in _ROOT.finditer(text):
+        if hit.group(1) != root:
+            continue
+        names: list[str] = []
+        at = hit.end()
+        while (member := _MEMBER.match(text, at)) is not None:
+            names.append(member.group(1))
+            at = member.end()
+        if names and _CALL.match(text, at):
+            names.pop()  # ``.name(``: a method or macro on the value before it
+        if not names:
+            return None
+        found.append(tuple(names))
+    return found
+
+
+def _tree(paths: list[tuple[str, ...]] | None) -> Tree | None:
+    if paths is None or any(not path for path in paths):
+        return None
+    heads: dict[str, list[tuple[str, ...]]] = {}
+    for path in paths:
+        heads.setdefault(path[0], []).append(path[1:])
+    return tuple((name, _tree(rests)) for name, rests in sorted(heads.items()))
+
+
+def _merge(a: Tree | None, b: Tree | None) -> Tree | None:
+    if a is None or b is None:
+        return None
+    merged = dict(a)
+    for name, sub in b:
+        merged[name] = _merge(merged[name], sub) if name in merged else sub
+    return tuple(sorted(merged.items()))
 
 
 @dataclass(frozen=True, slots=True)
 class Needs:
     """Which parts of ``event`` and ``context`` a set of expressions can reach.
 
-    Converting values into CEL costs about 2 µs per field, so the evaluator only hands over the fields
-    an expression names (``None``: all of them). Member access in CEL is ``.name`` or ``[key]``; any use
-    of ``event`` or ``event.data`` other than ``.name`` (an index, a macro over the map, a function
-    argument) asks for the whole value, so the pruning can never hide a field an expression reads.
+    Converting values into CEL costs about 1 µs per string (and per map key), so the evaluator only
+    hands over the member paths an expression names, down to the leaves (``event.data.customer.email``
+    converts that one string of the customer). Member access in CEL is ``.name`` or ``[key]``; any use
+    of a value other than ``.name`` (an index, a macro or method on it, a function argument, a
+    comparison) asks for the whole of it, so the pruning can never hide a field an expression reads.
 
     Attributes:
-        event_fields: Top-level ``event`` fields used, or ``None`` for all.
-        data_fields: Top-level ``event.data`` fields used, or ``None`` for all.
-        counters: Whether ``context.counters`` (or ``context`` as a whole) is used.
+        event: The paths of ``event`` used (``None``: all of it; ``()``: none).
+        context: The ``context`` fields used (``None``: all of them).
     """
 
-    event_fields: frozenset[str] | None = frozenset()
-    data_fields: frozenset[str] | None = frozenset()
-    counters: bool = False
+    event: Tree | None = ()
+    context: frozenset[str] | None = frozenset()
+
+    @property
+    def counters(self) -> bool:
+        """Whether ``context.counters`` is used."""
+        return self.context is None or "counters" in self.context
 
     def merge(self, other: Needs) -> Needs:
         """What either of two needs asks for."""
-
-        def union(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-            return None if a is None or b is None else a | b
-
-        return Needs(
-            union(self.event_fields, other.event_fields),
-            union(self.data_fields, other.data_fields),
-            self.counters or other.counters,
-        )
+        context = None if self.context is None or other.context is None else self.context | other.context
+        return Needs(_merge(self.event, other.event), context)
 
 
 def needs_of(source: str) -> Needs:
     """The parts of ``event`` and ``context`` that expression ``source`` can reach."""
     text = _STRING.sub(lambda m: " " * len(m.group(0)), source)
-    event_fields = None if _EVENT_BARE.search(text) else frozenset(_EVENT_FIELD.findall(text))
-    whole_data = event_fields is None or _DATA_BARE.search(text) is not None
-    data_fields = None if whole_data else frozenset(_DATA_FIELD.findall(text))
-    if event_fields is not None and data_fields is None:
-        event_fields |= {"data"}
-    return Needs(event_fields, data_fields, bool(_COUNTERS.search(text)))
+    context = _paths(text, "context")
+    return Needs(_tree(_paths(text, "event")), None if context is None else frozenset(p[0] for p in context))
 
 
 def activation(variables: dict[str, Any]) -> Any:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from corps.events import Envelope, EventModel
-from corps.policy.expressions import Needs
+from corps.policy.expressions import Needs, Tree
 
 __all__ = ["EventLike", "ProposedEvent", "cel_event", "to_cel"]
 
@@ -67,24 +67,41 @@ class ProposedEvent:
 
 
 def cel_event(event: EventLike, needs: Needs | None = None) -> dict[str, Any]:
-    """The ``event`` variable of CEL expressions (only the fields ``needs`` names, when given)."""
+    """The ``event`` variable of CEL expressions (only the paths ``needs`` names, when given)."""
     env = event.envelope
-    fields = None if needs is None else needs.event_fields
-    data_fields = None if needs is None else needs.data_fields
-    view: dict[str, Any] = {}
-    for name in _EVENT_FIELDS if fields is None else sorted(fields):
+    tree = None if needs is None else needs.event
+    if tree is None:
+        view = {name: getter(env) for name, getter in _GETTERS.items()}
+        view["data"] = to_cel(event.data)
+        return view
+    view = {}
+    for name, sub in tree:
+        if name == "data":
+            data = event.data
+            view["data"] = to_cel(data) if sub is None else _pruned(data, sub)
+            continue
         getter = _GETTERS.get(name)
         if getter is not None:
-            view[name] = getter(env)
-    if fields is None or "data" in fields:
-        data = event.data
-        if data_fields is None:
-            view["data"] = to_cel(data)
-        else:
-            view["data"] = {k: to_cel(data[k]) for k in sorted(data_fields) if k in data}
+            view[name] = getter(env) if sub is None else _pruned(getter(env), sub)
     return view
 
 
+def _pruned(value: Any, tree: Tree) -> Any:
+    """``value`` with only the members ``tree`` names (a value that is not a map is taken whole)."""
+    if not isinstance(value, dict | Mapping):
+        return to_cel(value)
+    view: dict[str, Any] = {}
+    for name, sub in tree:
+        if name in value:
+            child = value[name]
+            if sub is None:
+                view[name] = child if child is None or type(child) in _SCALARS else to_cel(child)
+            else:
+                view[name] = _pruned(child, sub)
+    return view
+
+
+_SCALARS = frozenset({str, int, float, bool, bytes})
 _GETTERS: dict[str, Callable[[Envelope], Any]] = {
     "id": lambda env: env.id,
     "type": lambda env: env.type,

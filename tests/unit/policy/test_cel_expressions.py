@@ -14,24 +14,39 @@ from corps.policy import ExpressionError
 from corps.policy.expressions import Needs, activation, compile_expression, needs_of
 from corps.policy.inputs import cel_event, to_cel
 
+W = None  # the whole value
+E: frozenset[str] = frozenset()
+
 
 @pytest.mark.parametrize(
     ("source", "needs"),
     [
-        ("event.tenant == 'a'", Needs(frozenset({"tenant"}), frozenset(), False)),
-        ("event.data.x > 1 && has(event.data.y.z)", Needs(frozenset({"data"}), frozenset({"x", "y"}), False)),
-        ("event . data . x == 1", Needs(frozenset({"data"}), frozenset({"x"}), False)),
-        ("event.data['x'] == 1", Needs(frozenset({"data"}), None, False)),
-        ("size(event.data) > 1", Needs(frozenset({"data"}), None, False)),
-        ("event['tenant'] == 'a'", Needs(None, None, False)),
-        ("event.all(k, k != 'x')", Needs(None, None, False)),
-        ("event.data.exists(k, k == 'x')", Needs(frozenset({"data"}), None, False)),
-        ("event.data.tags.exists(t, t == 'x')", Needs(frozenset({"data"}), frozenset({"tags"}), False)),
-        ("event.tenant.startsWith('t')", Needs(frozenset({"tenant"}), frozenset(), False)),
-        ("'event.data.secret' == event.name", Needs(frozenset({"name"}), frozenset(), False)),
-        ("context.now > event.time", Needs(frozenset({"time"}), frozenset(), False)),
-        ("context.counters['b'] > 1", Needs(frozenset(), frozenset(), True)),
-        ("size(context) > 0", Needs(frozenset(), frozenset(), True)),
+        ("event.tenant == 'a'", Needs((("tenant", W),), E)),
+        (
+            "event.data.x > 1 && has(event.data.y.z)",
+            Needs((("data", (("x", W), ("y", (("z", W),)))),), E),
+        ),
+        ("event . data . x == 1", Needs((("data", (("x", W),)),), E)),
+        ("event.data['x'] == 1", Needs((("data", W),), E)),
+        ("size(event.data) > 1", Needs((("data", W),), E)),
+        ("event['tenant'] == 'a'", Needs(W, E)),
+        ("event.all(k, k != 'x')", Needs(W, E)),
+        ("event.data.exists(k, k == 'x')", Needs((("data", W),), E)),
+        ("event.data.tags.exists(t, t == 'x')", Needs((("data", (("tags", W),)),), E)),
+        ("event.tenant.startsWith('t')", Needs((("tenant", W),), E)),
+        ("'event.data.secret' == event.name", Needs((("name", W),), E)),
+        ("context.now > event.time", Needs((("time", W),), frozenset({"now"}))),
+        ("context.counters['b'] > 1", Needs((), frozenset({"counters"}))),
+        ("size(context) > 0", Needs((), None)),
+        ("context.now.getDayOfWeek() == 0", Needs((), frozenset({"now"}))),
+        (
+            "event.data.customer.email.endsWith('x') || event.data.customer == {}",
+            Needs((("data", (("customer", W),)),), E),
+        ),
+        (
+            "has(event.data.a.b) && event.data.a.c[0] == 1",
+            Needs((("data", (("a", (("b", W), ("c", W))),)),), E),
+        ),
     ],
 )
 def test_needs_of(source: str, needs: Needs) -> None:
@@ -54,6 +69,13 @@ EXPRESSIONS = [
     "event.time < context.now",
     "event.nosuchfield == 1",
     "event.data.customer.email.endsWith('.com')",
+    "event.data.customer.name == 'x'",
+    "has(event.data.customer.email) && !has(event.data.customer.phone)",
+    "event.data.items[0].sku == 'a'",
+    "event.data.amount.missing == 1",
+    "size(event.data.customer) == 1",
+    "context.counters.x == 1",
+    "context.now > event.time && context.age > duration('0s')",
 ]
 DATA = {"amount": 12, "items": [{"sku": "a"}], "customer": {"email": "a@b.com"}}
 
@@ -78,8 +100,10 @@ def test_merged_needs_cover_every_expression() -> None:
     needs = Needs()
     for source in EXPRESSIONS[:3]:
         needs = needs.merge(needs_of(source))
-    assert needs == Needs(frozenset({"tenant", "data"}), frozenset({"amount", "missing"}), False)
-    assert needs.merge(needs_of("size(event.data) > 0")).data_fields is None
+    assert needs == Needs((("data", (("amount", W), ("missing", W))), ("tenant", W)), E)
+    assert not needs.counters
+    assert needs.merge(needs_of("size(event.data) > 0")).event == (("data", W), ("tenant", W))
+    assert needs.merge(needs_of("context.counters.x > 0")).counters
 
 
 class Colour(enum.Enum):
