@@ -111,6 +111,8 @@ class Driver:
         if observation is None:
             return
         record = admitted.record
+        if record.retired is not None:
+            return  # a late event of a workflow finished and evicted: on its chain, not acted on
         saga = record.saga or self.machine.new(record.workflow_id)
         transition = self.machine.apply(saga, observation)
         store.put(self._emit(record, transition.state, transition.commands, admitted.envelope, out))

@@ -9,7 +9,7 @@ table exactly as it was before the batch.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from corps.events import EventCodec, RawRecord
 from corps.orchestrator.driver import Driver
@@ -32,6 +32,9 @@ class Pipeline:
         codec: The event codec; its subject strategy must be :meth:`TopologyTopics.subject`.
         policy: The gate's policy (allow everything by default).
         orchestrate: Run the orchestrator stage behind the gate (off: the gate alone).
+        retention: How long a finished workflow's full record is kept; after that :meth:`tick`
+            replaces it by its chain head (:meth:`WorkflowRecord.retire`), in memory and in the
+            changelog (``None``: forever).
     """
 
     def __init__(
@@ -41,10 +44,13 @@ class Pipeline:
         *,
         policy: Policy | None = None,
         orchestrate: bool = True,
+        retention: timedelta | None = None,
     ) -> None:
         self.topology = topology
         self.topics = TopologyTopics.of(topology)
-        self.store = StateStore()
+        self.store = StateStore(retention)
+        self.evicted = 0
+        """How many finished workflows were retired (committed or not)."""
         self.gate = Gate(topology, codec, self.topics, policy)
         self.driver = Driver(SagaMachine(topology), self.gate, codec, self.topics) if orchestrate else None
         self._out: list[OutRecord] = []
@@ -61,13 +67,23 @@ class Pipeline:
             self.driver.observe(admitted, self.store, self._out)
 
     def tick(self, now: datetime) -> int:
-        """Fire every deadline (steps, approval timeouts) due at ``now``; return how many were woken."""
+        """Fire the deadlines due at ``now`` and retire expired workflows; return how many were woken.
+
+        Deadlines are steps' and approval timeouts; a workflow that finished longer than the
+        retention ago is replaced by its chain head.
+        """
         woken = 0
         for workflow_id in self.store.due(now):
             self._ticked.append(workflow_id)
             self.gate.expire(self.store, workflow_id, now, self._out)
             if self.driver is not None:
                 woken += self.driver.tick(self.store, workflow_id, now, self._out)
+        for workflow_id in self.store.expired(now):
+            record = self.store.get(workflow_id)
+            if record is not None:
+                self._ticked.append(workflow_id)
+                self.store.put(record.retire())
+                self.evicted += 1
         return woken
 
     @property

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
@@ -89,7 +89,10 @@ class OrchestratorService:
             self.engine_policy = EnginePolicy(None, codec)
             policy = self.engine_policy
         self._feed: PolicyFeed | None = None
-        self.pipeline = Pipeline(topology, codec, policy=policy, orchestrate=settings.orchestrate)
+        retention = None if settings.retention_s is None else timedelta(seconds=settings.retention_s)
+        self.pipeline = Pipeline(
+            topology, codec, policy=policy, orchestrate=settings.orchestrate, retention=retention
+        )
         self.group_id = settings.group_id or f"corps-orchestrator.{workflow}"
         self.transactional_id = f"corps-orchestrator.{workflow}.{settings.instance_id}"
         self.stats = ServiceStats()
@@ -214,6 +217,7 @@ class OrchestratorService:
                 self.stats.batches += 1
                 self.stats.records_in += sum(commit[tp] - first[tp] for tp in commit)
             pipeline.commit()
+            self.stats.evicted = pipeline.evicted
         except BaseException:
             pipeline.rollback()
             self._rewind(first)

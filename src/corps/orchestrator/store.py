@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from corps.orchestrator.chain import ChainHead
 from corps.orchestrator.parked import ParkedEvent
-from corps.orchestrator.saga_state import WorkflowState, evolve
+from corps.orchestrator.saga_state import Status, WorkflowState, evolve
 
 __all__ = ["StateStore", "WorkflowRecord"]
 
@@ -38,6 +38,9 @@ class WorkflowRecord(BaseModel):
         admitted: ``ce_id`` of every proposed event the gate admitted, in order.
         saga: The orchestrator's saga state (``None`` when only the gate runs).
         parked: Events the gate parked until humans approve them.
+        retired: The terminal status of a finished workflow whose details were evicted after the
+            retention (:meth:`retire`): only its chain head is kept, so later events still link into
+            its chain and are recorded, never acted on.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -51,6 +54,7 @@ class WorkflowRecord(BaseModel):
     admitted: tuple[str, ...] = ()
     saga: WorkflowState | None = None
     parked: tuple[ParkedEvent, ...] = ()
+    retired: Status | None = None
 
     @property
     def chain(self) -> ChainHead:
@@ -61,6 +65,18 @@ class WorkflowRecord(BaseModel):
         """This record with its chain ending at ``head``."""
         return evolve(self, chain_sequence=head.sequence, chain_hash=head.hash)
 
+    def finished_at(self) -> datetime | None:
+        """When the workflow ended (``None`` while it runs, has parked events, or was retired)."""
+        saga = self.saga
+        if saga is None or self.parked or not saga.status.terminal:
+            return None
+        return saga.finished_at
+
+    def retire(self) -> WorkflowRecord:
+        """The small record that stands for this finished workflow once evicted: its chain head."""
+        status = self.saga.status if self.saga is not None else None
+        return evolve(self, admitted=(), saga=None, parked=(), retired=status)
+
     def next_deadline(self) -> datetime | None:
         """When the orchestrator must look at this workflow again, if ever."""
         due = [p.next_deadline() for p in self.parked]
@@ -70,12 +86,19 @@ class WorkflowRecord(BaseModel):
 
 
 class StateStore:
-    """The table of workflow records of the partitions this process owns, with a batch overlay."""
+    """The table of workflow records of the partitions this process owns, with a batch overlay.
 
-    def __init__(self) -> None:
+    Args:
+        retention: How long a finished workflow's full record is kept (``None``: forever); see
+            :meth:`expired`.
+    """
+
+    def __init__(self, retention: timedelta | None = None) -> None:
+        self.retention = retention
         self._committed: dict[str, WorkflowRecord] = {}
         self._overlay: dict[str, WorkflowRecord] = {}
         self._deadlines: list[tuple[datetime, str]] = []
+        self._evictions: list[tuple[datetime, str]] = []
 
     def __len__(self) -> int:
         return len(self._committed)
@@ -104,6 +127,8 @@ class StateStore:
             # skipped when they come due, see due()).
             if deadline is not None and (before is None or before.next_deadline() != deadline):
                 heapq.heappush(self._deadlines, (deadline, record.workflow_id))
+            if before is None or before.finished_at() is None:
+                self._schedule_eviction(record)
         self._overlay.clear()
 
     def rollback(self) -> None:
@@ -141,6 +166,27 @@ class StateStore:
         deadline = record.next_deadline()
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, record.workflow_id))
+        self._schedule_eviction(record)
+
+    def _schedule_eviction(self, record: WorkflowRecord) -> None:
+        finished = record.finished_at()
+        if finished is not None and self.retention is not None:
+            heapq.heappush(self._evictions, (finished + self.retention, record.workflow_id))
+
+    def expired(self, now: datetime) -> list[str]:
+        """Finished workflows whose retention ended at or before ``now``, each once (entries removed).
+
+        The caller replaces each one's record by :meth:`WorkflowRecord.retire` in the batch in flight
+        (and :meth:`reschedule` them when the batch is rolled back).
+        """
+        found: dict[str, None] = {}
+        while self._evictions and self._evictions[0][0] <= now:
+            _, workflow_id = heapq.heappop(self._evictions)
+            record = self.get(workflow_id)
+            finished = record.finished_at() if record is not None else None
+            if finished is not None and self.retention is not None and finished + self.retention <= now:
+                found[workflow_id] = None
+        return list(found)
 
     def next_deadline(self) -> datetime | None:
         """The earliest scheduled deadline (it may be stale: the record decides)."""

@@ -47,6 +47,8 @@ _LIFECYCLE = models_by_type(EVENTS)
 
 def status_of(record: WorkflowRecord) -> str:
     """The workflow's status as shown to operators (``gated`` when only the gate ran)."""
+    if record.retired is not None:
+        return record.retired.value
     return record.saga.status.value if record.saga is not None else "gated"
 
 
