@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from corps.errors import CorpsError
 
@@ -54,7 +55,17 @@ class EventContext:
     traceparent: str = ""
 
 
-_CURRENT: ContextVar[EventContext | None] = ContextVar("corps_event_context", default=None)
+_CURRENT: ContextVar[EventContext | tuple[Any, ...] | None] = ContextVar("corps_event_context", default=None)
+"""The current context; the runtime binds its *fields* (a tuple, cheap); the object is made when read."""
+
+
+def _current() -> EventContext | None:
+    """The current context or ``None``, building the :class:`EventContext` from its fields if needed."""
+    value = _CURRENT.get()
+    if value.__class__ is tuple:
+        value = EventContext(*value)
+        _CURRENT.set(value)  # the runtime's reset after the handler restores the outer value
+    return value  # type: ignore[return-value]
 
 
 class NoEventContextError(CorpsError):
@@ -67,7 +78,7 @@ def current_context() -> EventContext:
     Raises:
         NoEventContextError: When called outside a handler invocation.
     """
-    ctx = _CURRENT.get()
+    ctx = _current()
     if ctx is None:
         raise NoEventContextError("current_context() called outside an event handler")
     return ctx

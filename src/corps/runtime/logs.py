@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from corps.runtime.context import _CURRENT
+from corps.runtime.context import _current
 
 __all__ = ["JsonFormatter", "configure_logging"]
 
@@ -40,7 +40,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             **self.static,
         }
-        ctx = _CURRENT.get()
+        ctx = _current()
         if ctx is not None:
             line.update(
                 agent=ctx.agent,

@@ -3,9 +3,14 @@
 This is the engine-independent heart of the runtime. It never talks to Kafka: the engine hands it a
 :class:`~corps.events.RawRecord` and produces what :meth:`Processor.process` returns (in the same
 transaction as the input offset when delivery is exactly-once). Poison records become dead letters;
-handler failures become retries or lifecycle failure events; nothing here crashes on bad input.
-Registry errors propagate: a registry outage is not the record's fault (the engine retries the batch),
-and a missing output schema is a deployment error that must stop the agent loudly.
+handler failures become retries or lifecycle failure events (:mod:`corps.runtime.failures`); nothing
+here crashes on bad input. Registry errors propagate: a registry outage is not the record's fault (the
+engine retries the batch), and a missing output schema is a deployment error that must stop the agent.
+
+The happy path is the hot path (tens of thousands of records a second per process), so it avoids what
+costs per record without buying anything: no span unless tracing is on, the event context is bound as
+a tuple and made into an :class:`~corps.runtime.context.EventContext` only when read, metrics are
+gathered in dicts and applied once per batch, and outputs are named tuples.
 """
 
 from __future__ import annotations
@@ -14,69 +19,26 @@ import asyncio
 import random
 import time
 import typing
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from corps.events import Envelope, EventCodec, EventModel, RawRecord
 from corps.events.errors import RecordError, RegistryError
-from corps.events.lifecycle import (
-    CompensationCompleted,
-    CompensationFailed,
-    CompensationRequested,
-    StepFailed,
-)
-from corps.runtime.context import _CURRENT, EventContext
+from corps.events.lifecycle import CompensationCompleted, CompensationRequested
+from corps.runtime.context import _CURRENT
 from corps.runtime.definition import Agent, HandlerDefinition
-from corps.runtime.dlq import DeadLetterReason, dead_letter_headers
-from corps.runtime.eager import Rest, start, uuid5
+from corps.runtime.dlq import DeadLetterReason
+from corps.runtime.eager import Rest, start
 from corps.runtime.emit import OutputEncoder, OutputHeaders
-from corps.runtime.errors import Failure, NonRetryableError, classify
+from corps.runtime.errors import NonRetryableError, classify
+from corps.runtime.failures import Failures
 from corps.runtime.metrics import AgentMetrics
+from corps.runtime.outcome import Out, Outcome, Status, output_id
 from corps.runtime.retry import RetryHeaderError, RetryHeaders, RetryPolicy, retry_topic, strip_retry_headers
 from corps.runtime.settings import AgentSettings
 from corps.runtime.tracing import SpanHandle, Tracing
 
-__all__ = ["Out", "Outcome", "Processor", "Status"]
-
-_NS_BYTES = uuid.UUID("6f0c6d2e-5b1e-4c61-9a57-2f6c0c6b7a11").bytes
-Header = tuple[str, bytes | None]
-
-
-class Status(StrEnum):
-    """What became of a record."""
-
-    HANDLED = "handled"
-    IGNORED = "ignored"
-    RETRY = "retry"
-    FAILED = "failed"
-    DEAD_LETTER = "dead_letter"
-
-
-@dataclass(frozen=True, slots=True)
-class Out:
-    """One record to produce."""
-
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    headers: list[Header]
-
-
-@dataclass(slots=True)
-class Outcome:
-    """The result of processing one record: its status and the records to produce, in order."""
-
-    status: Status
-    records: list[Out] = field(default_factory=list)
-    detail: str = ""
-
-
-def output_id(cause_id: str, agent: str, n: int | str) -> str:
-    """Deterministic id (a UUID5) of the ``n``-th event ``agent`` emits for input ``cause_id``."""
-    return uuid5(_NS_BYTES, f"{cause_id}/{agent}/{n}")
+__all__ = ["Out", "Outcome", "Processor", "Status", "output_id"]
 
 
 class Processor:
@@ -109,8 +71,8 @@ class Processor:
         self.tracing = tracing
         self.metrics = metrics
         self._clock = clock
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._defs = agent.definitions
+        self._by_type = {t.encode(): d for t, d in self._defs.items()}
         self._encoder = OutputEncoder(codec, agent.name)
         self._steps = {
             t: settings.routing.steps.get(t) or agent.name
@@ -121,11 +83,15 @@ class Processor:
         self._produced = agent.produced_types
         routing = settings.routing
         self._multi = routing.multi_type_topics
+        self._out_topics = {t: routing.output_topic(t) for t in self._produced}
         self.tiers = max(self.policy(d).tiers for d in self._defs.values())
         tpl = settings.topics.retry_template
         self.retry_topics = {retry_topic(tpl, agent.name, t): t for t in range(1, self.tiers + 1)}
-        self.dead_letter_topic = settings.topics.dead_letter_template.format(agent=agent.name)
         self.input_topics = sorted({routing.input_topic(t) for t in self._defs})
+        self._max_bytes = settings.max_record_bytes
+        rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.failures = Failures(agent.name, settings, self._encoder, metrics, clock, rng, self.tiers)
+        self.dead_letter_topic = self.failures.dead_letter_topic
 
     def policy(self, definition: HandlerDefinition) -> RetryPolicy:
         """The retry policy of a handler: settings override, else the decorator's, else the default."""
@@ -136,8 +102,6 @@ class Processor:
         """The time budget of one call of a handler, in seconds (same precedence as :meth:`policy`)."""
         override = self.settings.handlers.get(definition.event_type)
         return (override and override.timeout_s) or definition.timeout or self.settings.handler_timeout_s
-
-    # -- retry topics -------------------------------------------------------------------------------------
 
     def due_ms(self, raw: RawRecord) -> int | None:
         """When a retry-topic record may be handled (epoch ms); ``None`` for input records or bad headers."""
@@ -165,18 +129,22 @@ class Processor:
             try:
                 rh = RetryHeaders.from_headers({k: v or b"" for k, v in raw.headers})
             except RetryHeaderError as exc:
-                return self._dead_letter(raw, DeadLetterReason.BAD_RETRY_HEADERS, str(exc))
+                return self.failures.dead_letter(raw, DeadLetterReason.BAD_RETRY_HEADERS, str(exc))
             attempt = rh.attempt
             headers = strip_retry_headers(raw.headers)
             view = RawRecord(
                 rh.origin, raw.partition, raw.offset, raw.key, raw.value, headers, raw.timestamp_ms
             )
-        size = len(raw.value or b"") + len(raw.key or b"")
-        if size > self.settings.max_record_bytes:
-            detail = f"{size} bytes exceed max_record_bytes {self.settings.max_record_bytes}"
-            return self._dead_letter(raw, DeadLetterReason.RECORD_TOO_LARGE, detail)
-        ce_type = view.header("ce_type")
-        definition = self._defs.get(ce_type.decode(errors="replace")) if ce_type else None
+        value, key = raw.value, raw.key
+        size = (len(value) if value else 0) + (len(key) if key else 0)
+        if size > self._max_bytes:
+            detail = f"{size} bytes exceed max_record_bytes {self._max_bytes}"
+            return self.failures.dead_letter(raw, DeadLetterReason.RECORD_TOO_LARGE, detail)
+        ce_type = None
+        for name, header in view.headers:
+            if name == "ce_type":
+                ce_type = header  # the last one wins, as RawRecord.header reads it
+        definition = self._by_type.get(ce_type) if ce_type else None
         if definition is None:
             if ce_type is not None and view.topic in self._multi:
                 self.metrics.ignored()
@@ -185,31 +153,21 @@ class Processor:
             reason = (
                 DeadLetterReason.BAD_ENVELOPE if ce_type is None else DeadLetterReason.UNEXPECTED_EVENT_TYPE
             )
-            return self._dead_letter(raw, reason, f"{raw.describe()}: {what}")
+            return self.failures.dead_letter(raw, reason, f"{raw.describe()}: {what}")
         try:
             event = self.codec.decode(view, definition.event_model)
         except RecordError as exc:
-            return self._dead_letter(raw, exc.reason, str(exc))
+            return self.failures.dead_letter(raw, exc.reason, str(exc))
         payload = event.payload
-        if (
-            definition.kind == "compensation"
-            and getattr(payload, "agent", self.agent.name) != self.agent.name
-        ):
-            self.metrics.ignored()
-            return Outcome(Status.IGNORED)
+        if definition.kind == "compensation":
+            if getattr(payload, "agent", self.agent.name) != self.agent.name:
+                self.metrics.ignored()
+                return Outcome(Status.IGNORED)
+            step = self._step(payload)
+        else:
+            step = self._steps[definition.event_type]
         self.metrics.event_in(definition.event_type)
-        return await self._handle(raw, view, definition, event.envelope, payload, attempt)
-
-    async def _handle(
-        self,
-        raw: RawRecord,
-        view: RawRecord,
-        definition: HandlerDefinition,
-        env: Envelope,
-        payload: EventModel,
-        attempt: int,
-    ) -> Outcome:
-        step = self._steps.get(definition.event_type) or self._step(payload)
+        env = event.envelope
         if not self.tracing.enabled:  # the common fast path: pass the caller's trace context on
             return await self._run(raw, view, definition, env, payload, attempt, step, None)
         attrs: dict[str, str | int] = {
@@ -234,14 +192,16 @@ class Processor:
         span: SpanHandle | None,
     ) -> Outcome:
         agent = self.agent.name
-        traceparent, tracestate = (
-            (env.traceparent, env.tracestate) if span is None else (span.traceparent, span.tracestate)
-        )
-        ctx = EventContext(
-            agent, env.id, env.type, env.workflow_id, env.tenant, env.source, env.causation_id, env.step,
-            attempt, env.time, view.topic, raw.partition, raw.offset, traceparent or "",
+        if span is None:
+            traceparent, tracestate = env.traceparent, env.tracestate
+        else:
+            traceparent, tracestate = span.traceparent, span.tracestate
+        token = _CURRENT.set(  # the fields of an EventContext; made into one only if read
+            (
+                agent, env.id, env.type, env.workflow_id, env.tenant, env.source, env.causation_id,
+                env.step, attempt, env.time, view.topic, raw.partition, raw.offset, traceparent or "",
+            )
         )  # fmt: skip
-        token = _CURRENT.set(ctx)
         started = time.perf_counter()
         try:
             result = await self._invoke(definition, payload)
@@ -259,14 +219,17 @@ class Processor:
             if definition.kind == "compensation":
                 first = output_id(env.id, agent, 0) if outputs else None
                 done = CompensationCompleted(step=step, agent=agent, compensation_event_id=first)
-                records.append(self._emit(done, shared, output_id(env.id, agent, "done"), lifecycle=True))
+                topic = self.settings.routing.lifecycle
+                value, headers = self._encoder.encode(topic, done, output_id(env.id, agent, "done"), shared)
+                records.append(Out(topic, shared.workflow_id, value, headers))
         except RegistryError:
             raise
         except Exception as exc:
             failure = classify(exc)
             if span is not None:
                 span.fail(failure.code, failure.message)
-            return self._failed(raw, view, definition, env, payload, attempt, failure, step)
+            policy = self.policy(definition)
+            return self.failures.failed(raw, view.topic, definition, policy, env, attempt, failure, step)
         finally:
             _CURRENT.reset(token)
             self.metrics.handler_latency(definition.event_type, time.perf_counter() - started)
@@ -276,8 +239,7 @@ class Processor:
 
     def _time_bytes(self) -> bytes:
         """``ce_time`` of outputs made now, RFC 3339 in UTC (cached per millisecond)."""
-        now = self._clock()
-        ms = int(now * 1000)
+        ms = int(self._clock() * 1000)
         if ms != self._time_cache[0]:
             text = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
             self._time_cache = (ms, text.replace("+00:00", "Z").encode())
@@ -312,86 +274,9 @@ class Processor:
                     f"{definition.name} returned {item.event_type}, which agent {self.agent.name!r} does not "
                     "declare in produces"
                 )
-        return list(items)
+        return items if items.__class__ is list else list(items)
 
-    def _emit(
-        self, payload: EventModel, shared: OutputHeaders, event_id: str, *, lifecycle: bool = False
-    ) -> Out:
-        routing = self.settings.routing
-        topic = routing.lifecycle if lifecycle else routing.output_topic(payload.event_type)
+    def _emit(self, payload: EventModel, shared: OutputHeaders, event_id: str) -> Out:
+        topic = self._out_topics[payload.event_type]
         value, headers = self._encoder.encode(topic, payload, event_id, shared)
         return Out(topic, shared.workflow_id, value, headers)
-
-    def _failed(
-        self,
-        raw: RawRecord,
-        view: RawRecord,
-        definition: HandlerDefinition,
-        env: Envelope,
-        payload: EventModel,
-        attempt: int,
-        failure: Failure,
-        step: str,
-    ) -> Outcome:
-        policy = self.policy(definition)
-        now = self._clock()
-        if failure.retriable and not policy.exhausted(attempt):
-            delay = (
-                failure.retry_after if failure.retry_after is not None else policy.delay(attempt, self._rng)
-            )
-            headers = RetryHeaders(
-                attempt=attempt + 1,
-                due_ms=int((now + delay) * 1000),
-                origin=view.topic,
-                last_error=f"{failure.code}: {failure.message}",
-            )
-            topic = retry_topic(
-                self.settings.topics.retry_template, self.agent.name, min(attempt, self.tiers)
-            )
-            self.metrics.retry(definition.event_type, failure.code)
-            out = Out(topic, raw.key, raw.value, [*strip_retry_headers(raw.headers), *headers.to_headers()])
-            return Outcome(Status.RETRY, [out], failure.message)
-        report: EventModel
-        if definition.kind == "compensation":
-            report = CompensationFailed(
-                step=step,
-                agent=self.agent.name,
-                code=failure.code.value,
-                attempts=attempt,
-                last_error=failure.message,
-            )
-        else:
-            report = StepFailed(
-                step=step,
-                agent=self.agent.name,
-                code=failure.code.value,
-                attempts=attempt,
-                last_error=failure.message,
-                retryable=failure.retriable,
-            )
-        self.metrics.step_failed(failure.code)
-        shared = OutputHeaders.of(
-            time=datetime.fromtimestamp(now, UTC),
-            tenant=env.tenant,
-            workflow_id=env.workflow_id,
-            causation_id=env.id,
-            step=step,
-            traceparent=env.traceparent,
-            tracestate=env.tracestate,
-        )
-        out = self._emit(report, shared, output_id(env.id, self.agent.name, "failed"), lifecycle=True)
-        return Outcome(Status.FAILED, [out], failure.message)
-
-    def _dead_letter(self, raw: RawRecord, reason: DeadLetterReason | str, detail: str) -> Outcome:
-        self.metrics.dead_letter(str(reason))
-        headers = dead_letter_headers(
-            raw.headers,
-            reason=reason,
-            detail=detail,
-            agent=self.agent.name,
-            topic=raw.topic,
-            partition=raw.partition,
-            offset=raw.offset,
-            time_ms=int(self._clock() * 1000),
-        )
-        return Outcome(Status.DEAD_LETTER, [Out(self.dead_letter_topic, raw.key, raw.value, headers)], detail)

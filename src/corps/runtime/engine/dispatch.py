@@ -10,7 +10,7 @@ from typing import Any
 
 from corps.events import RawRecord
 from corps.runtime.eager import Rest, start
-from corps.runtime.processor import Outcome
+from corps.runtime.outcome import Outcome
 
 __all__ = ["process_in_order"]
 

@@ -3,9 +3,9 @@
 Records are handled as they are consumed and their outputs produced at once; a *commit unit* gathers
 them until ``commit_interval_ms`` passed or the input runs dry, then commits (the Kafka Streams
 model). In ``exactly_once`` mode a unit is one transaction: the outputs, retries, dead letters and
-lifecycle reports of its records and their input offsets (``send_offsets_to_transaction`` with the
-consumer's group metadata, KIP-447) commit together or not at all. A replica killed mid-unit leaves an
-open transaction the broker aborts (``transaction.timeout.ms``, or at once when a replica with the same
+lifecycle reports of its records and their input offsets commit together or not at all
+(:func:`~corps.runtime.engine.clients.commit_unit`). A replica killed mid-unit leaves an open
+transaction the broker aborts (``transaction.timeout.ms``, or at once when a replica with the same
 ``instance_id`` starts), so a ``read_committed`` reader never sees its partial output, and the next
 owner of the partitions starts from the last committed offsets. In ``at_least_once`` mode a unit ends
 with a flush (every output acknowledged) and then an offset commit. A rebalance commits the open unit
@@ -22,33 +22,24 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from corps.errors import CorpsError
 from corps.events import RawRecord
 from corps.events.errors import RegistryUnavailableError
+from corps.runtime.engine.clients import EngineError, Rewind, commit_unit, consumer_config, producer_config
 from corps.runtime.engine.dispatch import process_in_order
+from corps.runtime.engine.partitions import TP, Partitions
 from corps.runtime.metrics import AgentMetrics
-from corps.runtime.processor import Outcome, Processor
+from corps.runtime.outcome import Outcome
+from corps.runtime.processor import Processor
 from corps.runtime.settings import AgentSettings
 
 __all__ = ["EngineError", "KafkaEngine"]
 
 _log = logging.getLogger("corps.runtime.engine")
 _T = TypeVar("_T")
-TP = tuple[str, int]
-
-
-class EngineError(CorpsError):
-    """The engine cannot go on (fenced producer, fatal client error)."""
-
-
-class _Rewind(CorpsError):
-    """A unit did not commit; its partitions are rewound and its records will be read again."""
-
-    retriable = True
 
 
 class KafkaEngine:
@@ -77,40 +68,14 @@ class KafkaEngine:
         self.metrics = metrics
         self.exactly_once = settings.delivery == "exactly_once"
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"corps-{processor.agent.name}")
-        base = settings.kafka.client_config()
         name = f"corps-{processor.agent.name}"
-        self._consumer_config: dict[str, Any] = {
-            **base,
-            "group.id": group_id,
-            "client.id": name,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "isolation.level": "read_committed",
-            "enable.partition.eof": False,
-            "fetch.queue.backoff.ms": 0,
-            "session.timeout.ms": settings.session_timeout_ms,
-            **({"group.instance.id": settings.instance_id} if settings.instance_id else {}),
-            **settings.consumer_config,
-        }
-        self._producer_config: dict[str, Any] = {
-            **base,
-            "client.id": name,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 5,
-            "message.max.bytes": settings.topics.dead_letter_max_bytes + 65536,
-            "delivery.report.only.error": True,
-            "on_delivery": self._on_delivery,
-            **({"transactional.id": transactional_id} if self.exactly_once else {}),
-            "transaction.timeout.ms": settings.transaction_timeout_ms,
-            **settings.producer_config,
-        }
+        self._consumer_config = consumer_config(settings, group_id, name)
+        txn_id = transactional_id if self.exactly_once else None
+        self._producer_config = producer_config(settings, name, txn_id, self._on_delivery)
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
-        self._paused: dict[TP, float] = {}
         self._delivery_errors: list[str] = []
-        self._assigned: set[TP] = set()
-        self._last_lag = 0.0
+        self._parts = Partitions(metrics)
         # the open commit unit
         self._open = False
         self._unit_first: dict[TP, int] = {}
@@ -121,7 +86,7 @@ class KafkaEngine:
     @property
     def assignment(self) -> frozenset[tuple[str, int]]:
         """The (topic, partition) pairs this replica owns right now."""
-        return frozenset(self._assigned)
+        return frozenset(self._parts.assigned)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
@@ -149,26 +114,27 @@ class KafkaEngine:
     async def run(self, stop: asyncio.Event) -> None:
         """Handle records until ``stop`` is set, then commit the open unit."""
         backoff = 0.5
+        interval = self.settings.batch.commit_interval_ms / 1000
         while not stop.is_set():
-            self._resume_due()
+            if self._parts.paused:
+                self._parts.resume_due(self._require_consumer())
             try:
                 messages = await self._poll()
                 if messages:
                     await self._add(messages)
-                interval = self.settings.batch.commit_interval_ms / 1000
                 if self._open and (not messages or time.monotonic() - self._unit_started >= interval):
                     await self._commit()
                 backoff = 0.5
-            except (RegistryUnavailableError, _Rewind) as exc:
+            except (RegistryUnavailableError, Rewind) as exc:
                 _log.warning("records not committed, reading them again in %.1fs: %s", backoff, exc)
                 await self._abort()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
-            self._report_lag()
+            self._parts.report_lag(self._consumer)
         if self._open:
             try:
                 await self._commit()
-            except _Rewind:
+            except Rewind:
                 await self._abort()
 
     async def _poll(self) -> list[Message]:
@@ -197,37 +163,37 @@ class KafkaEngine:
         offsets: dict[TP, int] = {}
         blocked: dict[TP, tuple[int, float]] = {}
         todo: list[RawRecord] = []
+        paused, assigned = self._parts.paused, self._parts.assigned
+        retry_topics, due_ms = self.processor.retry_topics, self.processor.due_ms
         for message in messages:
             err = message.error()
             if err is not None:
-                self._client_error(err)
+                if err.fatal():
+                    raise EngineError(f"fatal consumer error: {err.str()}")
+                _log.warning("consumer error: %s", err.str())
                 continue
-            ts_type, ts = message.timestamp()
-            raw = RawRecord(
-                message.topic() or "",
-                message.partition() or 0,
-                message.offset() or 0,
-                message.key(),
-                message.value(),
-                cast("list[tuple[str, bytes | None]]", message.headers() or ()),
-                ts if ts_type else None,
-            )
-            tp = (raw.topic, raw.partition)
-            if tp in self._paused or tp in blocked or tp not in self._assigned:
+            tp = (message.topic(), message.partition())
+            if tp in paused or tp in blocked or tp not in assigned:
                 continue  # fetched before a pause or a revoke; it will be read again
-            first.setdefault(tp, raw.offset)
-            due = self.processor.due_ms(raw)
-            if due is not None and due > now_ms:
-                blocked[tp] = (raw.offset, due / 1000)
-                continue
+            offset: int = message.offset()  # type: ignore[assignment]
+            if tp not in first:
+                first[tp] = offset
+            ts_type, ts = message.timestamp()
+            key, value, headers = message.key(), message.value(), message.headers() or ()
+            raw = RawRecord(tp[0], tp[1], offset, key, value, headers, ts if ts_type else None)  # type: ignore[arg-type]
+            if tp[0] in retry_topics:
+                due = due_ms(raw)
+                if due is not None and due > now_ms:
+                    blocked[tp] = (offset, due / 1000)
+                    continue
             todo.append(raw)
-            offsets[tp] = raw.offset + 1
+            offsets[tp] = offset + 1
         try:
             outcomes = await process_in_order(
                 self.processor.process, todo, self.settings.batch.max_concurrency
             )
         except BaseException:
-            self._rewind(first)  # nothing of these records was produced; the open unit stays good
+            self._parts.rewind(self._consumer, first)  # nothing of these was produced; the unit stays good
             raise
         finally:
             self.metrics.flush()
@@ -240,15 +206,16 @@ class KafkaEngine:
         self._unit_offsets.update(offsets)
         self._produce_all(outcomes)
         for tp, (offset, due_s) in blocked.items():
-            self._pause_until(tp, offset, due_s)
+            self._parts.pause_until(self._require_consumer(), tp, offset, due_s)
 
     def _produce_all(self, outcomes: list[Outcome]) -> None:
         producer = self._require_producer()
+        produce = producer.produce
         for outcome in outcomes:
-            for out in outcome.records:
+            for topic, key, value, headers in outcome.records:
                 while True:
                     try:
-                        producer.produce(out.topic, out.value, out.key, headers=cast(Any, out.headers))
+                        produce(topic, value, key, headers=headers)  # type: ignore[arg-type]
                         break
                     except BufferError:
                         producer.poll(0.05)
@@ -258,7 +225,7 @@ class KafkaEngine:
         """Commit the open unit (in the executor thread, so handlers of other tasks keep running).
 
         Raises:
-            _Rewind: It did not commit (the caller aborts it and reads its records again).
+            Rewind: It did not commit (the caller aborts it and reads its records again).
             EngineError: The producer is fenced or failed fatally.
         """
         if not self._open:
@@ -271,30 +238,8 @@ class KafkaEngine:
         self.metrics.batch(self.settings.delivery, time.perf_counter() - started)
 
     def _commit_now(self, offsets: list[TopicPartition]) -> None:
-        """Commit the unit's outputs and offsets (blocking; executor thread or a rebalance callback)."""
-        producer, consumer = self._require_producer(), self._require_consumer()
-        if self.exactly_once:
-            try:
-                if offsets:
-                    producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
-                producer.commit_transaction(60)
-            except KafkaException as exc:
-                error: KafkaError = exc.args[0]
-                if error.txn_requires_abort():
-                    raise _Rewind(f"transaction must be aborted: {error.str()}") from exc
-                kind = "fatal" if error.fatal() else "error"
-                raise EngineError(f"transaction failed ({kind}): {error.str()}") from exc
-            return
-        self._delivery_errors.clear()
-        remaining = producer.flush(60)
-        if remaining or self._delivery_errors:
-            first = self._delivery_errors[0] if self._delivery_errors else f"{remaining} records unsent"
-            raise _Rewind(f"delivery failed: {first}")
-        if offsets:
-            try:
-                consumer.commit(offsets=offsets, asynchronous=False)
-            except KafkaException as exc:
-                raise _Rewind(f"offset commit failed: {exc}") from exc
+        producer, consumer, errors = self._require_producer(), self._require_consumer(), self._delivery_errors
+        commit_unit(producer, consumer, offsets, exactly_once=self.exactly_once, delivery_errors=errors)
 
     async def _abort(self) -> None:
         """Drop the open unit: abort its transaction and read its records again."""
@@ -304,63 +249,17 @@ class KafkaEngine:
                 await self._blocking(lambda: producer.abort_transaction(30))
             except KafkaException as exc:
                 raise EngineError(f"cannot abort the transaction: {exc}") from exc
-        self._rewind(self._unit_first)
+        self._parts.rewind(self._consumer, self._unit_first)
         self._clear_unit()
 
     def _clear_unit(self) -> None:
         self._open = False
         self._unit_first, self._unit_offsets = {}, {}
 
-    # -- partitions ---------------------------------------------------------------------------------------
-
-    def _rewind(self, first: dict[TP, int]) -> None:
-        """Seek partitions back to the given offsets, so nothing uncommitted is skipped."""
-        consumer = self._consumer
-        if consumer is None:
-            return
-        for (topic, partition), offset in first.items():
-            if (topic, partition) in self._assigned:
-                try:
-                    consumer.seek(TopicPartition(topic, partition, offset))
-                except KafkaException as exc:  # revoked meanwhile: the next owner reads from the commit
-                    _log.debug("seek %s[%d] failed: %s", topic, partition, exc)
-
-    def _pause_until(self, tp: TP, offset: int, due_s: float) -> None:
-        consumer = self._require_consumer()
-        if tp not in self._assigned:
-            return
-        part = TopicPartition(tp[0], tp[1], offset)
-        consumer.pause([part])
-        consumer.seek(part)
-        self._paused[tp] = due_s
-
-    def _resume_due(self) -> None:
-        if not self._paused:
-            return
-        now = time.time()
-        due = [tp for tp, at in self._paused.items() if at <= now]
-        if due:
-            self._require_consumer().resume([TopicPartition(t, p) for t, p in due])
-            for tp in due:
-                del self._paused[tp]
-
-    def _report_lag(self) -> None:
-        """Every few seconds, set the lag gauge of each owned partition that has been fetched from."""
-        now = time.monotonic()
-        consumer = self._consumer
-        if consumer is None or now - self._last_lag < 5.0 or not self._assigned:
-            return
-        parts = [TopicPartition(t, p) for t, p in self._assigned]
-        for tp in consumer.position(parts):
-            _low, high = consumer.get_watermark_offsets(tp, cached=True)
-            if high >= 0 and tp.offset >= 0:  # unknown until the partition's first fetch
-                self.metrics.lag(tp.topic, tp.partition, max(0, high - tp.offset))
-                self._last_lag = now
+    # -- client callbacks ---------------------------------------------------------------------------------
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._assigned = {(p.topic, p.partition) for p in partitions}
-        self._paused = {tp: at for tp, at in self._paused.items() if tp in self._assigned}
-        _log.info("partitions assigned", extra={"partitions": sorted(self._assigned)})
+        self._parts.assign(partitions)
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Called inside ``consume`` (executor thread) before partitions go: commit the open unit first."""
@@ -368,7 +267,7 @@ class KafkaEngine:
             offsets = [TopicPartition(t, p, o) for (t, p), o in self._unit_offsets.items()]
             try:
                 self._commit_now(offsets)
-            except (_Rewind, EngineError) as exc:
+            except (Rewind, EngineError) as exc:
                 _log.warning("could not commit before the rebalance (the next owner redoes it): %s", exc)
                 if self.exactly_once:
                     try:
@@ -376,20 +275,11 @@ class KafkaEngine:
                     except KafkaException as abort_exc:
                         _log.warning("abort failed: %s", abort_exc)
             self._clear_unit()
-        revoked = {(p.topic, p.partition) for p in partitions}
-        self._assigned -= revoked
-        for tp in revoked:
-            self._paused.pop(tp, None)
-        _log.info("partitions revoked", extra={"partitions": sorted(revoked)})
+        self._parts.revoke(partitions)
 
     def _on_delivery(self, err: KafkaError | None, _msg: Message) -> None:
         if err is not None:
             self._delivery_errors.append(err.str())
-
-    def _client_error(self, err: KafkaError) -> None:
-        if err.fatal():
-            raise EngineError(f"fatal consumer error: {err.str()}")
-        _log.warning("consumer error: %s", err.str())
 
     def _require_consumer(self) -> Consumer:
         if self._consumer is None:
