@@ -23,6 +23,7 @@ from corps.events.lifecycle import ApprovalGranted
 from corps.orchestrator.pipeline import Pipeline
 from corps.orchestrator.policy_gate import EnginePolicy
 from corps.policy import PolicyEngine, load_policy_files
+from corps.replay.render_html import PAGE
 
 pytestmark = pytest.mark.e2e
 
@@ -78,8 +79,8 @@ class Dom(HTMLParser):
             self.rows.setdefault(self._section, []).append((found["data-type"], found["data-stage"]))
 
 
-def dump_dom(chromium: str, page: Path, profile: Path) -> str:
-    command = [chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()]
+def dump_dom(chromium: str, page: Path, profile: Path, fragment: str = "") -> str:
+    command = [chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri() + fragment]
     done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -149,3 +150,44 @@ def test_the_report_shows_denied_approved_compensated_and_completed_workflows(
     assert "granted support-lead" in text
     assert "approved by support-lead" in text
     assert re.search(r"decisions_reevaluated \d+", text)
+
+
+def test_a_large_report_pages_and_draws_deferred_workflows_on_demand(
+    stack: StackInfo,
+    admin: AdminClient,
+    kafka_config: dict[str, str],
+    tmp_path: Path,
+    unique: Callable[[str], str],
+) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (make install runs: apt-get install -y chromium)")
+    log = make_log(stack, admin, kafka_config, tmp_path, unique)
+    try:
+        for i in range(PAGE * 2 + 30):
+            log.maker.happy(f"wf-{i:04d}", i, partition=i % 2)
+        log.write()
+        page = tmp_path / "large.html"
+        result = log.replay("--format", "html", "--out", str(page))
+        assert result.exit_code == 0, result.output
+    finally:
+        log.registry.close()
+
+    def opened(fragment: str) -> Dom:
+        dom = Dom()
+        dom.feed(dump_dom(chromium, page, tmp_path / "chromium-profile", fragment))
+        assert dom.body.get("data-ready") == "yes"
+        assert dom.body.get("data-workflows") == str(PAGE * 2 + 30)
+        return dom
+
+    first = opened("")
+    assert list(first.sections) == [f"wf-{i:04d}" for i in range(PAGE)]
+    last = opened("#page=3")  # drawn from the inline JSON, in the browser
+    assert last.body.get("data-page") == "3"
+    assert list(last.sections) == [f"wf-{i:04d}" for i in range(PAGE * 2, PAGE * 2 + 30)]
+    assert all(status == "completed" for status in last.sections.values())
+    assert last.rows[f"wf-{PAGE * 2:04d}"][-1] == ("WorkflowCompleted", "emitted")
+    assert last.body.get("data-rows") == str(sum(len(rows) for rows in last.rows.values()))
+    linked = opened(f"#wf-wf-{PAGE + 5:04d}")
+    assert linked.body.get("data-page") == "2"
+    assert f"wf-{PAGE + 5:04d}" in linked.sections

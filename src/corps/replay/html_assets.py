@@ -42,30 +42,85 @@ pre { white-space: pre-wrap; word-break: break-all; margin: 4px 0; }
 .toolbar { margin: 8px 0; }
 .toolbar input, .toolbar select { font: inherit; padding: 3px 6px; margin-right: 8px; }
 .hidden { display: none; }
+.pager button { font: inherit; padding: 2px 8px; }
 """
 
 SCRIPT = """
 (function () {
-  var text = document.getElementById('filter-text');
-  var status = document.getElementById('filter-status');
-  var sections = Array.prototype.slice.call(document.querySelectorAll('section.workflow'));
-  var shown = document.getElementById('shown');
+  function byId(id) { return document.getElementById(id); }
+  var PAGE = CORPS_PAGE;
+  var text = byId('filter-text'), status = byId('filter-status'), shown = byId('shown');
+  var body = byId('workflows').tBodies[0], box = byId('sections');
+  var prev = byId('page-prev'), next = byId('page-next');
+  var items = [], at = {};
+  var rows = body.querySelectorAll('tr.workflow-row'), secs = box.querySelectorAll('section.workflow');
+  for (var i = 0; i < secs.length; i += 1) {
+    items.push({w: secs[i].dataset.workflow, s: secs[i].dataset.status, q: secs[i].dataset.search,
+                row: rows[i], sec: secs[i]});
+  }
+  JSON.parse(byId('deferred-workflows').textContent).forEach(function (d) {
+    items.push({w: d[0], s: d[1], q: d[2], rowHtml: d[3], secHtml: d[4], row: null, sec: null});
+  });
+  items.forEach(function (it, n) { at[it.w] = n; });
+  var matching = items, page = 0;
+  function made(html) {
+    var t = document.createElement('template');
+    t.innerHTML = html;
+    return t.content.firstElementChild;
+  }
+  function draw(it) {
+    if (!it.row) { it.row = made(it.rowHtml); it.rowHtml = null; }
+    if (!it.sec) { it.sec = made(it.secHtml); it.secHtml = null; }
+  }
+  function render() {
+    var pages = Math.max(1, Math.ceil(matching.length / PAGE));
+    page = Math.min(Math.max(page, 0), pages - 1);
+    var old = body.querySelectorAll('tr.workflow-row');
+    for (var k = old.length - 1; k >= 0; k -= 1) { old[k].remove(); }
+    box.textContent = '';
+    matching.slice(page * PAGE, (page + 1) * PAGE).forEach(function (it) {
+      draw(it);
+      body.appendChild(it.row);
+      box.appendChild(it.sec);
+    });
+    shown.textContent = String(matching.length);
+    byId('page-at').textContent = String(page + 1);
+    byId('page-count').textContent = String(pages);
+    prev.disabled = page === 0;
+    next.disabled = page >= pages - 1;
+    document.body.dataset.page = String(page + 1);
+    document.body.dataset.rows = String(box.querySelectorAll('tr.event').length);
+  }
   function apply() {
     var needle = (text.value || '').toLowerCase();
     var wanted = status.value;
-    var count = 0;
-    sections.forEach(function (s) {
-      var ok = (!wanted || s.dataset.status === wanted) &&
-               (!needle || s.dataset.search.indexOf(needle) >= 0);
-      s.classList.toggle('hidden', !ok);
-      if (ok) { count += 1; }
+    matching = items.filter(function (it) {
+      return (!wanted || it.s === wanted) && (!needle || it.q.indexOf(needle) >= 0);
     });
-    shown.textContent = String(count);
+    page = 0;
+    render();
+  }
+  function fromHash() {
+    var hash = decodeURIComponent(location.hash.slice(1));
+    if (hash.indexOf('page=') === 0) {
+      page = parseInt(hash.slice(5), 10) - 1 || 0;
+      render();
+    } else if (hash.indexOf('wf-') === 0 && at.hasOwnProperty(hash.slice(3))) {
+      var it = items[at[hash.slice(3)]];
+      if (matching.indexOf(it) < 0) { text.value = ''; status.value = ''; matching = items; }
+      page = Math.floor(matching.indexOf(it) / PAGE);
+      render();
+      it.sec.scrollIntoView();
+    }
   }
   text.addEventListener('input', apply);
   status.addEventListener('change', apply);
+  prev.addEventListener('click', function () { page -= 1; render(); });
+  next.addEventListener('click', function () { page += 1; render(); });
+  window.addEventListener('hashchange', fromHash);
   apply();
+  fromHash();
+  document.body.dataset.workflows = String(items.length);
   document.body.dataset.ready = 'yes';
-  document.body.dataset.rows = String(document.querySelectorAll('tr.event').length);
 })();
 """

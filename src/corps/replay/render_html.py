@@ -4,7 +4,13 @@ It opens with the verification verdict and the workflows by status, then one sec
 a time lane with a mark per event (position = time since the workflow started, colour = stage) and
 the events table (time, event, stage, emitter, step, the gate's decision with its policy versions,
 time after its cause, and the payload behind a disclosure). A filter box and a status selector narrow
-the sections in the browser.
+the workflows in the browser.
+
+Large replays stay one file and stay usable: the workflows table and the sections are paged
+(:data:`PAGE` workflows a page). The first page is plain HTML; every other workflow's summary row and
+section are kept as HTML strings in an inline JSON block and put into the page only when its page is
+shown (or its ``#wf-<id>`` link is opened), so a browser lays out one page at a time whatever the
+number of workflows. ``#page=N`` opens page N.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from corps.replay.verification import Verification
 
 __all__ = ["render_html"]
 
-_MAX_WORKFLOWS = 500
+PAGE = 100
+"""Workflows per page of the report (the first page is plain HTML, the others are drawn on demand)."""
 
 
 def _e(value: object) -> str:
@@ -123,9 +130,7 @@ def _entry_row(index: int, timeline: WorkflowTimeline, entry: TimelineEntry) -> 
 
 
 def _section(timeline: WorkflowTimeline) -> str:
-    search = " ".join(
-        [timeline.workflow_id, timeline.tenant, timeline.status.value, *(e.name for e in timeline.entries)]
-    ).lower()
+    search = _search(timeline)
     extra = []
     if timeline.duration_ms is not None:
         extra.append(_ms(timeline.duration_ms))
@@ -151,18 +156,41 @@ def _section(timeline: WorkflowTimeline) -> str:
     )
 
 
-def _summary_rows(timelines: list[WorkflowTimeline]) -> str:
-    rows = []
-    for t in timelines:
-        effects = " ".join(f"{k.lower()} {v}" for k, v in t.effects().items())
-        rows.append(
-            f'<tr class="workflow-row" data-status="{_e(t.status)}"><td class=mono>'
-            f'<a href="#wf-{_e(t.workflow_id)}">{_e(t.workflow_id)}</a></td><td>{_e(t.tenant)}</td>'
-            f'<td class="status-{_e(t.status)}">{_e(t.status)}</td><td>{_e(_ms(t.duration_ms))}</td>'
-            f"<td>{len(t.entries)}</td><td>{_e(effects)}</td><td>{len(t.compensations)}</td>"
-            f"<td>{len(t.approvals)}</td><td>{t.retries}</td></tr>"
-        )
-    return "".join(rows)
+def _summary_row(t: WorkflowTimeline) -> str:
+    effects = " ".join(f"{k.lower()} {v}" for k, v in t.effects().items())
+    return (
+        f'<tr class="workflow-row" data-workflow="{_e(t.workflow_id)}" data-status="{_e(t.status)}">'
+        f'<td class=mono><a href="#wf-{_e(t.workflow_id)}">{_e(t.workflow_id)}</a></td>'
+        f"<td>{_e(t.tenant)}</td>"
+        f'<td class="status-{_e(t.status)}">{_e(t.status)}</td><td>{_e(_ms(t.duration_ms))}</td>'
+        f"<td>{len(t.entries)}</td><td>{_e(effects)}</td><td>{len(t.compensations)}</td>"
+        f"<td>{len(t.approvals)}</td><td>{t.retries}</td></tr>"
+    )
+
+
+def _search(timeline: WorkflowTimeline) -> str:
+    return " ".join(
+        [timeline.workflow_id, timeline.tenant, timeline.status.value, *(e.name for e in timeline.entries)]
+    ).lower()
+
+
+def _script_json(value: object) -> str:
+    """JSON that cannot end or comment out the ``<script>`` element holding it."""
+    return (
+        json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        .replace("</", "<\\/")
+        .replace("<!--", "<\\u0021--")
+    )
+
+
+def _deferred(out: IO[str], timelines: list[WorkflowTimeline]) -> None:
+    """The workflows past the first page: [id, status, search text, summary row, section] each."""
+    out.write('<script type="application/json" id="deferred-workflows">[')
+    for index, timeline in enumerate(timelines):
+        item = [timeline.workflow_id, timeline.status.value, _search(timeline)]
+        item += [_summary_row(timeline), _section(timeline)]
+        out.write(("," if index else "") + _script_json(item))
+    out.write("]</script>")
 
 
 def render_html(
@@ -184,8 +212,7 @@ def render_html(
         if v
     )
     options = "".join(f'<option value="{_e(s.value)}">{_e(s.value)}</option>' for s in WorkflowStatus)
-    shown = report.timelines[:_MAX_WORKFLOWS]
-    more = len(report.timelines) - len(shown)
+    shown, deferred = report.timelines[:PAGE], report.timelines[PAGE:]
     meta = (
         f"topology {_e(report.workflow)} v{report.topology_version} · {report.records} records from "
         f"{len(report.topics)} topics · {len(report.timelines)} workflows · {report.events} events"
@@ -205,19 +232,20 @@ def render_html(
         + "</header><main>"
         + _verdict(report.verification)
         + f'<div class="chips" id="statuses">{chips}</div>'
-        + "<h2>Workflows</h2><table id=workflows><tr><th>workflow</th><th>tenant</th><th>status</th>"
-        "<th>duration</th><th>events</th><th>decisions</th><th>compensations</th><th>approvals</th>"
-        f"<th>retries</th></tr>{_summary_rows(report.timelines)}</table>"
-        '<h2>Timelines</h2><div class="toolbar">'
+        + '<h2>Workflows</h2><div class="toolbar">'
         '<input id="filter-text" placeholder="filter: id, tenant, event">'
         f'<select id="filter-status"><option value="">any status</option>{options}</select>'
-        '<span class="meta"><span id="shown"></span> shown</span></div>'
+        '<span class="meta"><span id="shown"></span> shown</span> '
+        '<span class="pager"><button id="page-prev" type="button">&lsaquo; previous</button> '
+        '<span class="meta">page <span id="page-at">1</span> of <span id="page-count">1</span></span> '
+        '<button id="page-next" type="button">next &rsaquo;</button></span></div>'
+        "<table id=workflows><tr><th>workflow</th><th>tenant</th><th>status</th>"
+        "<th>duration</th><th>events</th><th>decisions</th><th>compensations</th><th>approvals</th>"
+        f"<th>retries</th></tr>{''.join(_summary_row(t) for t in shown)}</table>"
+        "<h2>Timelines</h2><div id=sections>"
     )
     for timeline in shown:
         out.write(_section(timeline))
-    if more:
-        out.write(
-            f'<p class="meta">{more} more workflow(s) not drawn: narrow with --workflow / --tenant, '
-            "or read the JSONL form.</p>"
-        )
-    out.write(f"</main><script>{SCRIPT}</script></body></html>\n")
+    out.write("</div></main>")
+    _deferred(out, deferred)
+    out.write(f"<script>var CORPS_PAGE = {PAGE};{SCRIPT}</script></body></html>\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 from replay_log import LogMaker
@@ -11,7 +12,7 @@ from corps.replay.builder import TimelineBuilder
 from corps.replay.coverage import Coverage
 from corps.replay.filters import RecordFilter
 from corps.replay.reader import ReplayRange
-from corps.replay.render_html import render_html
+from corps.replay.render_html import PAGE, render_html
 from corps.replay.report import ReplayReport
 from corps.replay.verify import verify_log
 
@@ -55,3 +56,20 @@ def test_values_from_the_log_are_escaped() -> None:
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "a&amp;b" in page
+
+
+def test_workflows_past_the_first_page_wait_in_inline_json_escaped() -> None:
+    maker = LogMaker()
+    for i in range(PAGE + 30):
+        maker.happy(f"wf-{i:04d}", i, partition=i % 2)
+    maker.propose("A", "wf-</script><!--x", 10_000)
+    page = html_of(maker)
+    assert page.count('<section class="workflow"') == PAGE  # the first page only, as plain HTML
+    start = page.index('<script type="application/json" id="deferred-workflows">')
+    block = page[start : page.index("</script>", start)]
+    assert "<!--" not in block
+    deferred = json.loads(block[block.index(">") + 1 :])
+    assert [d[0] for d in deferred] == [*(f"wf-{i:04d}" for i in range(PAGE, PAGE + 30)), "wf-</script><!--x"]
+    assert all(d[4].startswith('<section class="workflow"') and '<tr class="event' in d[4] for d in deferred)
+    assert deferred[0][3].startswith('<tr class="workflow-row" data-workflow="wf-0100"')
+    assert "&lt;/script&gt;" in deferred[-1][4]
