@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from corps.events import Envelope, RawRecord
 from corps.events.lifecycle import Effect, PolicyRef
 from corps.policy.decision import ApprovalRequirement
@@ -24,7 +22,8 @@ from corps.topology import Topology
 __all__ = ["AllowAll", "Decision", "GateContext", "Policy", "ProposedEvent"]
 
 
-class Decision(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Decision:
     """What the gate does with one proposed event.
 
     Attributes:
@@ -40,9 +39,9 @@ class Decision(BaseModel):
         set_digest: Its content digest.
         evaluated_at: The evaluation time (the proposed record's timestamp), when policies ran.
         approvals: For ``REQUIRE_APPROVAL``: the sign-offs to open.
-    """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A plain frozen dataclass, not a pydantic model: the gate builds one per proposed record.
+    """
 
     effect: Effect
     reason: str

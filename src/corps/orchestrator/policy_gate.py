@@ -24,7 +24,9 @@ from typing import Any
 from fastavro import parse_schema, schemaless_writer
 
 from corps.events import EventCodec
+from corps.events.lifecycle import PolicyRef
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, ProposedEvent
+from corps.policy import Decision as EngineDecision
 from corps.policy import (
     Effect,
     PolicyEngine,
@@ -41,6 +43,7 @@ __all__ = ["COUNTER_KEY_PREFIX", "EnginePolicy", "is_counter_record"]
 COUNTER_KEY_PREFIX = "policy-counter:"
 """Changelog keys of policy counters (the other keys of the changelog are workflow ids)."""
 _COUNTER_MARK = '{"policy_counter":'
+_MEMO_LIMIT = 4096
 
 
 def is_counter_record(value: bytes) -> bool:
@@ -83,6 +86,7 @@ class EnginePolicy:
         self._default = AllowAll()
         self._committed: PolicyState = engine.state if engine is not None else PolicyState()
         self._charged: dict[str, tuple[int, Counter]] = {}
+        self._ref_memo: dict[tuple[object, ...], tuple[PolicyRef, ...]] = {}
 
     @property
     def offset(self) -> int | None:
@@ -96,15 +100,16 @@ class EnginePolicy:
         now = evaluation_time(event)
         decided = self.engine.decide(event, now)
         version = decided.set_version
-        refs = (set_ref(version), *policy_refs(decided))
         common: dict[str, Any] = {
             "reason": decided.reason,
-            "policies": refs,
+            "policies": self._refs(decided),
             "redacted_fields": decided.redacted_fields,
             "set_name": version.name,
             "set_version": version.number,
             "set_digest": version.digest,
             "evaluated_at": now,
+            "value": None,
+            "approvals": (),
         }
         for charge in decided.charges:
             self._charged[charge.key] = (event.raw.partition, charge.counter)
@@ -116,10 +121,22 @@ class EnginePolicy:
             if value is None:
                 common["reason"] = f"redaction does not fit the writer schema: {decided.reason}"
                 return Decision(effect="DENY", **common)
+        common["value"] = value
         if decided.effect is Effect.REQUIRE_APPROVAL:
-            return Decision(effect="REQUIRE_APPROVAL", value=value, approvals=decided.approvals, **common)
-        effect = "REDACT" if value is not None else "ALLOW"
-        return Decision(effect=effect, value=value, **common)
+            common["approvals"] = decided.approvals
+            return Decision(effect="REQUIRE_APPROVAL", **common)
+        return Decision(effect="REDACT" if value is not None else "ALLOW", **common)
+
+    def _refs(self, decided: EngineDecision) -> tuple[PolicyRef, ...]:
+        """The set reference and the policies that took part (the ``PolicyRef`` models are memoised)."""
+        key = (decided.set_version, *((hit.policy_id, hit.version) for hit in decided.policies))
+        refs = self._ref_memo.get(key)
+        if refs is None:
+            refs = (set_ref(decided.set_version), *policy_refs(decided))
+            if len(self._ref_memo) >= _MEMO_LIMIT:
+                self._ref_memo.clear()
+            self._ref_memo[key] = refs
+        return refs
 
     def switch(self, published: PublishedPolicySet) -> Switch | None:
         """Move to a newer version of the set in force (see :meth:`PolicyEngine.switch`).

@@ -52,8 +52,22 @@ def evaluate(
         raise ConfigurationError("evaluation time must be time-zone aware")
     selection = policy_set.select(event)
     run = _Run(policy_set, selection, event, state, now)
+    env: Any = None
     for compiled in selection.policies:
-        run.consider(compiled)
+        condition = compiled.condition
+        if condition is not None:  # inlined: this loop runs once per rule and record
+            try:
+                if env is None:
+                    env = run._env()
+                result = condition.program.execute(env)
+            except Exception as exc:  # the binding raises KeyError, TypeError, RuntimeError ...
+                run._hit(compiled, Outcome.ERROR, f"condition failed: {type(exc).__name__}: {exc}")
+                continue
+            if result is not True:
+                if result is not False:
+                    run._hit(compiled, Outcome.ERROR, f"condition gave {result!r}, not a boolean")
+                continue
+        run.fire(compiled)
     return run.decide()
 
 
@@ -114,17 +128,8 @@ class _Run:
         policy = compiled.policy
         self.hits.append(PolicyHit(policy.id, policy.version, outcome, detail))
 
-    def consider(self, compiled: CompiledPolicy) -> None:
-        if compiled.condition is not None:
-            try:
-                result = compiled.condition.program.execute(self._env())
-            except Exception as exc:  # the binding raises KeyError, TypeError, RuntimeError ...
-                self._hit(compiled, Outcome.ERROR, f"condition failed: {type(exc).__name__}: {exc}")
-                return
-            if result is not True:
-                if result is not False:
-                    self._hit(compiled, Outcome.ERROR, f"condition gave {result!r}, not a boolean")
-                return
+    def fire(self, compiled: CompiledPolicy) -> None:
+        """Apply the effect of a policy whose match admits the event and whose condition holds."""
         hit = compiled.hit
         if hit is not None:  # allow, deny, redact, require_approval: the same hit every time
             self.hits.append(hit)
