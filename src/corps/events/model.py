@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Self, get_args
 import fastavro
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from corps.events.avro_writer import AvroWrite, compile_writer
 from corps.events.errors import EventValidationError
 
 __all__ = ["AvroInt", "AvroLong", "EventModel", "SchemaRef", "models_by_type"]
@@ -31,7 +32,7 @@ class SchemaRef:
         parsed: The fastavro-parsed schema (named types resolved).
     """
 
-    __slots__ = ("canonical", "event_type", "parsed", "schema", "version")
+    __slots__ = ("_writer", "canonical", "event_type", "parsed", "schema", "version")
 
     def __init__(self, event_type: str, version: int, schema: Mapping[str, Any]) -> None:
         self.event_type = event_type
@@ -39,6 +40,14 @@ class SchemaRef:
         self.schema = schema
         self.canonical = json.dumps(schema, separators=(",", ":"), sort_keys=False)
         self.parsed: Any = fastavro.parse_schema(dict(schema))
+        self._writer: AvroWrite | bool | None = False
+
+    @property
+    def writer(self) -> AvroWrite | None:
+        """The compiled body writer of this schema (built on first use), or ``None``: use fastavro."""
+        if self._writer is False:
+            self._writer = compile_writer(self.parsed)
+        return self._writer  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"SchemaRef({self.event_type!r}, v{self.version})"
@@ -64,19 +73,27 @@ class EventModel(BaseModel):
         """Return this model's schema, parsed once per class."""
         return _schema_ref(cls)
 
-    _flat: ClassVar[bool] = False
+    _nested: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        # A model without nested models can hand its own field dict to fastavro (which only reads it).
-        cls._flat = not any(_holds_model(field.annotation) for field in cls.model_fields.values())
+        # Only fields that can hold models need converting; the rest are handed over as they are.
+        cls._nested = tuple(
+            name for name, field in cls.model_fields.items() if _holds_model(field.annotation)
+        )
 
     def to_avro(self) -> dict[str, Any]:
-        """Return the payload as the dict fastavro writes (treat it as read-only)."""
-        if self._flat:
+        """Return the payload as the dict fastavro writes (treat it as read-only).
+
+        Equal to ``model_dump()`` (nested models become dicts), without its cost for flat fields.
+        """
+        if not self._nested:
             return self.__dict__
-        return self.model_dump()
+        datum = dict(self.__dict__)
+        for name in self._nested:
+            datum[name] = _plain(datum[name])
+        return datum
 
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
@@ -91,6 +108,19 @@ class EventModel(BaseModel):
             raise EventValidationError(
                 f"{cls.event_type}: {exc.errors(include_url=False)}", event_type=cls.event_type
             ) from exc
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every model in it turned into its field dict (recursively)."""
+    if isinstance(value, BaseModel):
+        return {name: _plain(item) for name, item in value.__dict__.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _holds_model(annotation: Any) -> bool:
