@@ -18,16 +18,16 @@ from typing import Any
 
 import click
 import yaml
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.trace import TracerProvider
 from pydantic import ValidationError
 
 from corps.cli._stack import resolve_stack
 from corps.errors import ConfigurationError, CorpsError
 from corps.events.lifecycle import CompensationRequested
 from corps.runtime import Agent
+from corps.runtime.exporters import tracer_provider
 from corps.runtime.logs import configure_logging
-from corps.runtime.settings import AgentSettings
+from corps.runtime.settings import AgentSettings, TelemetrySettings
 from corps.runtime.worker import AgentWorker
 from corps.topology import (
     Stage,
@@ -206,10 +206,14 @@ def agent() -> None:
 @click.option("--log-format", default="json", show_default=True, type=click.Choice(["json", "text"]))
 @click.option(
     "--traces",
-    default="none",
-    show_default=True,
-    type=click.Choice(["none", "console"]),
-    help="Where OpenTelemetry spans go (trace context is propagated either way).",
+    type=click.Choice(["none", "console", "otlp"]),
+    help="Where OpenTelemetry spans go: none (default; trace context is propagated either way), "
+    "console, or otlp (OTLP/HTTP to --otlp-endpoint).",
+)
+@click.option(
+    "--otlp-endpoint",
+    metavar="URL",
+    help="OTLP/HTTP traces URL of a collector [default: http://127.0.0.1:4318/v1/traces].",
 )
 def run(
     target: str,
@@ -221,7 +225,8 @@ def run(
     metrics_port: int | None,
     log_level: str,
     log_format: str,
-    traces: str,
+    traces: str | None,
+    otlp_endpoint: str | None,
 ) -> None:
     """Run one replica of the agent MODULE:ATTR until SIGTERM or Ctrl-C.
 
@@ -235,21 +240,31 @@ def run(
     found = load_agent(target)
     overrides: dict[str, Any] = {"delivery": delivery, "group_id": group_id, "instance_id": instance_id}
     settings = build_settings(found, config=config, topology=topology, overrides=overrides)
-    if metrics_port is not None:
-        settings = settings.model_copy(
-            update={"telemetry": settings.telemetry.model_copy(update={"metrics_port": metrics_port})}
-        )
+    given = {"metrics_port": metrics_port, "traces": traces, "otlp_endpoint": otlp_endpoint}
+    if any(v is not None for v in given.values()):
+        update = {k: v for k, v in given.items() if v is not None}
+        try:
+            telemetry = TelemetrySettings.model_validate({**settings.telemetry.model_dump(), **update})
+        except ValidationError as exc:
+            raise click.BadParameter(_first_error(exc), param_hint="--otlp-endpoint") from exc
+        settings = settings.model_copy(update={"telemetry": telemetry})
     configure_logging(log_level, json_format=log_format == "json", static={"agent": found.name})
-    provider = None
-    if traces == "console":
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     try:
-        asyncio.run(_serve(found, settings, provider))
+        provider = tracer_provider(settings.telemetry, service=found.name, version=found.version)
+        try:
+            asyncio.run(_serve(found, settings, provider))
+        finally:
+            if provider is not None:
+                provider.shutdown()  # exports the spans still batched
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
     except CorpsError as exc:
         raise click.ClickException(f"agent {found.name} stopped: {exc}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    return f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
 
 
 async def _serve(found: Agent, settings: AgentSettings, provider: TracerProvider | None) -> None:

@@ -117,6 +117,11 @@ class TelemetrySettings(BaseModel):
     Attributes:
         metrics_port: Port of the Prometheus endpoint (``None``: no endpoint; 0: any free port).
         metrics_host: Interface the endpoint listens on.
+        traces: Where spans go: ``none`` (trace context is still propagated), ``console`` (stdout) or
+            ``otlp`` (OTLP/HTTP protobuf to ``otlp_endpoint``, batched).
+        otlp_endpoint: The OTLP/HTTP traces URL of a collector (Jaeger, Tempo, an OTel Collector).
+        otlp_headers: Extra HTTP headers of each export (e.g. an API key).
+        otlp_timeout_s: Time budget of one export request.
         heartbeat_interval_s: Seconds between registry heartbeats.
         missed_heartbeats: Heartbeats a replica may miss before it counts as stale.
     """
@@ -125,6 +130,10 @@ class TelemetrySettings(BaseModel):
 
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    traces: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str = Field(default="http://127.0.0.1:4318/v1/traces", pattern=r"^https?://")
+    otlp_headers: dict[str, str] = Field(default_factory=dict)
+    otlp_timeout_s: float = Field(default=10.0, gt=0)
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
     missed_heartbeats: int = Field(default=3, ge=1)
 
