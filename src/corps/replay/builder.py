@@ -61,6 +61,7 @@ _APPROVAL = {
     ApprovalDenied.event_type: "denied",
 }
 _SKIPPED = (Role.STATE, Role.DEAD_LETTERS)
+_ADMITTED_SIDE = frozenset(role for role in Role if role.admitted_side)
 
 
 @dataclass
@@ -87,6 +88,7 @@ class TimelineBuilder:
         self.topics = topics
         self.keep_data = keep_data
         self._workflows: dict[str, _Workflow] = {}
+        self._roles = topics.roles
         self.records = 0
 
     def add_all(self, records: Iterable[LogRecord]) -> None:
@@ -96,39 +98,38 @@ class TimelineBuilder:
 
     def add(self, record: LogRecord) -> None:
         """Add one record (any topic of the topology, any order)."""
-        role = self.topics.role(record.topic)
+        role = self._roles.get(record.topic)
         if role in _SKIPPED:
             return
         self.records += 1
-        wf = self._workflows.get(record.workflow)
+        workflow = record.workflow_id if record.workflow_id is not None else record.workflow
+        wf = self._workflows.get(workflow)
         if wf is None:
-            wf = self._workflows[record.workflow] = _Workflow()
+            wf = self._workflows[workflow] = _Workflow()
         if wf.tenant is None and record.tenant:
             wf.tenant = record.tenant
-        if role is Role.DECISIONS and record.data is not None and "decided_event_id" in record.data:
-            self._decision(wf, record, record.data)
+        data = record.data
+        if role is Role.DECISIONS and data is not None and "decided_event_id" in data:
+            self._decision(wf, record, data)
             return
-        event_id = record.event_id or f"?{record.describe()}"
+        location = f"{record.topic}[{record.partition}]@{record.offset}"
+        event_id = record.event_id or f"?{location}"
         entry = wf.entries.get(event_id)
         if entry is None:
             entry = wf.entries[event_id] = self._entry(event_id, record.event_type or "?", record)
         elif event_id not in wf.filled:
             self._fill(entry, record)
         wf.filled.add(event_id)
-        entry.locations.append(record.describe())
+        entry.locations.append(location)
         if record.problem and entry.problem is None:
             entry.problem = record.problem
         if record.attempt is not None:
             entry.attempt = max(entry.attempt or 0, record.attempt)
-        admitted_side = role is not None and role.admitted_side
+        admitted_side = role in _ADMITTED_SIDE
         if admitted_side:
             wf.admitted.add(event_id)
-        if (
-            record.data is not None
-            and (admitted_side or entry.data is None)
-            and (self.keep_data or entry.lifecycle)
-        ):
-            entry.data = record.data
+        if data is not None and (admitted_side or entry.data is None) and (self.keep_data or entry.lifecycle):
+            entry.data = data
 
     def absorb(self, other: TimelineBuilder) -> None:
         """Merge what ``other`` folded (e.g. other partitions) into this builder.

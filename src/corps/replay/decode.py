@@ -250,12 +250,12 @@ class RecordDecoder:
             return writer
         if record.event_type is not None and writer.event_type != record.event_type:
             return f"ce_type {record.event_type} but schema id {schema_id} is {writer.event_type}"
+        if self.bodies is not None and not self.bodies(record):
+            return None  # not needed: the frame was checked, the body is left unread
         seen = self._seen.get(value)
         if seen is not None:
             record.data = seen  # the proposed and the admitted copy of an event carry the same bytes
             return None
-        if self.bodies is not None and not self.bodies(record):
-            return None  # not needed: the frame was checked, the body is left unread
         try:
             datum, end = read_body(writer.pair(self.readers.get(writer.event_type)), value)
         except EOFError:
