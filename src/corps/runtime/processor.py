@@ -159,14 +159,15 @@ class Processor:
         except RecordError as exc:
             return self.failures.dead_letter(raw, exc.reason, str(exc))
         payload = event.payload
+        event_type = definition.event_model.event_type
         if definition.kind == "compensation":
             if getattr(payload, "agent", self.agent.name) != self.agent.name:
                 self.metrics.ignored()
                 return Outcome(Status.IGNORED)
             step = self._step(payload)
         else:
-            step = self._steps[definition.event_type]
-        self.metrics.event_in(definition.event_type)
+            step = self._steps[event_type]
+        self.metrics.event_in(event_type)
         env = event.envelope
         if not self.tracing.enabled:  # the common fast path: pass the caller's trace context on
             return await self._run(raw, view, definition, env, payload, attempt, step, None)
@@ -176,7 +177,7 @@ class Processor:
             "corps.attempt": attempt,
         }
         with self.tracing.span(
-            definition.event_type, traceparent=env.traceparent, tracestate=env.tracestate, attributes=attrs
+            event_type, traceparent=env.traceparent, tracestate=env.tracestate, attributes=attrs
         ) as span:
             return await self._run(raw, view, definition, env, payload, attempt, step, span)
 
@@ -204,7 +205,13 @@ class Processor:
         )  # fmt: skip
         started = time.perf_counter()
         try:
-            result = await self._invoke(definition, payload)
+            if definition.is_async:  # started eagerly: only a handler that really waits costs a timer
+                finished, result = start(definition.fn(payload))
+                if not finished:
+                    rest = typing.cast(Rest[object], result)
+                    result = await asyncio.wait_for(rest, self.timeout(definition))
+            else:
+                result = definition.fn(payload)
             outputs = self._outputs(definition, result)
             shared = OutputHeaders(
                 self._time_bytes(),
@@ -232,9 +239,10 @@ class Processor:
             return self.failures.failed(raw, view.topic, definition, policy, env, attempt, failure, step)
         finally:
             _CURRENT.reset(token)
-            self.metrics.handler_latency(definition.event_type, time.perf_counter() - started)
+            self.metrics.handler_latency(definition.event_model.event_type, time.perf_counter() - started)
+        event_out = self.metrics.event_out
         for m in outputs:
-            self.metrics.event_out(m.event_type)
+            event_out(m.event_type)
         return Outcome(Status.HANDLED, records)
 
     def _time_bytes(self) -> bytes:
@@ -244,15 +252,6 @@ class Processor:
             text = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
             self._time_cache = (ms, text.replace("+00:00", "Z").encode())
         return self._time_cache[1]
-
-    async def _invoke(self, definition: HandlerDefinition, payload: EventModel) -> object:
-        """Call the handler; only one that actually waits pays for a task and a timer (its time budget)."""
-        if not definition.is_async:
-            return definition.fn(payload)
-        finished, value = start(definition.fn(payload))
-        if finished:
-            return value
-        return await asyncio.wait_for(typing.cast(Rest[object], value), self.timeout(definition))
 
     def _step(self, payload: EventModel) -> str:
         """The step of a compensation request (it names the step to undo); else the agent's name."""
