@@ -6,6 +6,7 @@ Every command that becomes an event carries a deterministic ``event_id`` (see
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -26,10 +27,20 @@ __all__ = [
     "SetDeadline",
     "StartWorkflow",
     "command_event_id",
+    "uuid5_text",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:orchestrator:saga")
+
+
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))``, about four times faster (no UUID object on the way)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])  # noqa: S324 - RFC 4122
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def command_event_id(workflow_id: str, *parts: str | int) -> str:
@@ -38,7 +49,7 @@ def command_event_id(workflow_id: str, *parts: str | int) -> str:
     That makes a re-run after a crash emit byte-identical events (consumers dedupe on ``ce_id``) and
     lets a replay compare what it derives with what was emitted.
     """
-    return str(uuid.uuid5(_IDS, "/".join(str(p) for p in (workflow_id, *parts))))
+    return uuid5_text(_IDS, "/".join([workflow_id, *map(str, parts)]))
 
 
 class StartWorkflow(BaseModel):

@@ -98,6 +98,7 @@ class StateStore:
         self._committed: dict[str, WorkflowRecord] = {}
         self._overlay: dict[str, WorkflowRecord] = {}
         self._deadlines: list[tuple[datetime, str]] = []
+        self._scheduled: dict[str, datetime] = {}
         self._evictions: list[tuple[datetime, str]] = []
 
     def __len__(self) -> int:
@@ -125,8 +126,9 @@ class StateStore:
             deadline = record.next_deadline()
             # A deadline already scheduled stays in the heap: push only new ones (stale entries are
             # skipped when they come due, see due()).
-            if deadline is not None and (before is None or before.next_deadline() != deadline):
+            if deadline is not None and self._scheduled.get(record.workflow_id) != deadline:
                 heapq.heappush(self._deadlines, (deadline, record.workflow_id))
+                self._scheduled[record.workflow_id] = deadline
             if before is None or before.finished_at() is None:
                 self._schedule_eviction(record)
         self._overlay.clear()
@@ -153,6 +155,7 @@ class StateStore:
         doomed = [wf for wf, record in self._committed.items() if record.partition in gone]
         for workflow_id in doomed:
             del self._committed[workflow_id]
+            self._scheduled.pop(workflow_id, None)
         self._overlay.clear()
         return len(doomed)
 
@@ -166,6 +169,7 @@ class StateStore:
         deadline = record.next_deadline()
         if deadline is not None:
             heapq.heappush(self._deadlines, (deadline, record.workflow_id))
+            self._scheduled[record.workflow_id] = deadline
         self._schedule_eviction(record)
 
     def _schedule_eviction(self, record: WorkflowRecord) -> None:
@@ -201,7 +205,9 @@ class StateStore:
         """
         found: dict[str, None] = {}
         while self._deadlines and self._deadlines[0][0] <= now:
-            _, workflow_id = heapq.heappop(self._deadlines)
+            due, workflow_id = heapq.heappop(self._deadlines)
+            if self._scheduled.get(workflow_id) == due:
+                del self._scheduled[workflow_id]
             found[workflow_id] = None
         return list(found)
 
