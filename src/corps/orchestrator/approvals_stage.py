@@ -12,6 +12,11 @@
   record in the same transaction. A denial (or a timeout with ``on_timeout: reject``) drops it with a
   ``DENY`` link; the timeout emits ApprovalDenied by ``corps:timeout``. ``escalate`` widens the
   approvers once and emits a new ApprovalRequested.
+* A dropped event's step has failed for good, so the gate also *proposes* a ``StepFailed`` (code
+  ``POLICY``) for it on the proposed lifecycle topic, in the same transaction: it comes back through
+  the gate like any agent's report (policy-checked, admitted, chained, recorded) and the orchestrator
+  starts compensating at once instead of at the step's deadline. Its ``ce_id`` is derived from the
+  parked event's, so it is admitted once whatever happens to the batch.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from corps.events import Envelope, EventModel, RawRecord
-from corps.events.lifecycle import ApprovalDenied, ApprovalGranted, PolicyRef
+from corps.events.lifecycle import ApprovalDenied, ApprovalGranted, PolicyRef, StepFailed
 from corps.orchestrator.parked import ParkedEvent
 from corps.orchestrator.policy import Decision
 from corps.orchestrator.store import WorkflowRecord
@@ -40,9 +45,11 @@ from corps.policy.approvals import (
 if TYPE_CHECKING:
     from corps.orchestrator.gate import Gate
 
-__all__ = ["VOTE_TYPES", "expire_parked", "park", "take_vote"]
+__all__ = ["REJECTED_CODE", "VOTE_TYPES", "expire_parked", "park", "take_vote"]
 
 VOTE_TYPES = frozenset({ApprovalGranted.event_type, ApprovalDenied.event_type})
+REJECTED_CODE = "POLICY"
+"""``StepFailed.code`` of a step whose output a human approval rejected (or that timed out unapproved)."""
 
 
 def _refs(states: list[ApprovalState]) -> tuple[PolicyRef, ...]:
@@ -160,7 +167,7 @@ def take_vote(
     record = record.model_copy(update={"admitted": (*record.admitted, envelope.id)})
     parked = parked.with_states(states)
     if update.verdict is Verdict.REJECTED:
-        return _drop(gate, record, i, parked, f"approval rejected: {update.detail}", out), None
+        return _drop(gate, record, i, parked, f"approval rejected: {update.detail}", now, out), None
     if update.verdict is Verdict.APPROVED and parked.approved():
         return _without(record, i), parked
     return _replace(record, i, parked), None
@@ -195,7 +202,7 @@ def expire_parked(gate: Gate, record: WorkflowRecord, now: datetime, out: list[O
                 rejected = update.detail
         parked = parked.with_states(states)
         if rejected:
-            record = _drop(gate, record, i, parked, f"approval timed out: {rejected}", out)
+            record = _drop(gate, record, i, parked, f"approval timed out: {rejected}", now, out)
             continue
         record = _replace(record, i, parked)
         i += 1
@@ -213,11 +220,53 @@ def _without(record: WorkflowRecord, i: int) -> WorkflowRecord:
 
 
 def _drop(
-    gate: Gate, record: WorkflowRecord, i: int, parked: ParkedEvent, why: str, out: list[OutRecord]
+    gate: Gate,
+    record: WorkflowRecord,
+    i: int,
+    parked: ParkedEvent,
+    why: str,
+    now: datetime,
+    out: list[OutRecord],
 ) -> WorkflowRecord:
-    """Refuse a parked event for good: a ``DENY`` link about it, and it leaves the record."""
+    """Refuse a parked event for good: a ``DENY`` link about it, it leaves the record, its step fails."""
     raw = parked.raw()
     envelope = gate.codec.envelope(raw)
     decision = Decision.deny(why, _refs(parked.states()))
     record = record.with_chain(gate.link(record, raw.topic, raw, envelope, decision, out))
+    _propose_failure(gate, record, parked, envelope, why, now, out)
     return _without(record, i)
+
+
+def _propose_failure(
+    gate: Gate,
+    record: WorkflowRecord,
+    parked: ParkedEvent,
+    envelope: Envelope,
+    why: str,
+    now: datetime,
+    out: list[OutRecord],
+) -> None:
+    """Propose ``StepFailed`` (code ``POLICY``) for the step of a dropped parked event."""
+    from corps.orchestrator.gate import DECISION_SOURCE, trusted_envelope, uuid5_text
+
+    step = gate.topology.steps.get(parked.step)
+    failed = StepFailed(
+        step=parked.step,
+        agent=step.agent if step is not None else envelope.source,
+        code=REJECTED_CODE,
+        attempts=1,  # the step ran: its output is what was refused
+        last_error=why,
+        retryable=False,
+    )
+    failure = trusted_envelope(
+        event_id=uuid5_text(gate.ids, f"{parked.event_id}/step-failed"),
+        source=DECISION_SOURCE,
+        event_type=StepFailed.event_type,
+        time=now,
+        tenant=record.tenant,
+        workflow_id=record.workflow_id,
+        causation_id=parked.event_id,
+        step=parked.step,
+    )
+    encoded = gate.codec.encode(gate.topics.lifecycle_proposed, failed, failure)
+    out.append(OutRecord(encoded.topic, record.partition, encoded.key, encoded.value, list(encoded.headers)))

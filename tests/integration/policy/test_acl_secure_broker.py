@@ -97,6 +97,9 @@ def _provision(found: Secure, tmp_path_factory: pytest.TempPathFactory) -> Secur
     )
     file = tmp_path_factory.mktemp("acl") / f"{workflow}.yaml"
     file.write_text(text)
+    (file.parent / "policies").mkdir()  # the topology names its policy file relative to itself
+    for policy in (REPO / "topology" / "policies").glob("*.yaml"):
+        (file.parent / "policies" / policy.name).write_text(policy.read_text())
     runner = CliRunner()
     env = found.env("admin")
     schemas = str(REPO / "schemas")

@@ -18,7 +18,7 @@ import pytest
 from tests.integration.orchestrator.orch_bed import Bed, ServiceThread, Tail, header
 
 from corps.events import Envelope, RawRecord
-from corps.events.lifecycle import ApprovalDenied, ApprovalRequested, PolicyDecision
+from corps.events.lifecycle import ApprovalDenied, ApprovalRequested, PolicyDecision, StepFailed
 from corps.orchestrator.votes import vote_record
 from corps.policy import (
     PolicyState,
@@ -176,10 +176,12 @@ def test_gate_enforces_policies_approvals_and_switches_sets(
     assert any("alice already approved" in r for r in refused)
     assert any("request already approved" in r or "no approval request" in r for r in refused)
     assert ("ALLOW", "approved by alice, bob") in refund
-    slow = [(d.effect, d.reason) for d in made["wf-slow"]]
+    slow = [(d.effect, d.reason) for d in made["wf-slow"] if d.decided_event_id == ids["wf-slow"]]
     assert slow[0][0] == "REQUIRE_APPROVAL"
     assert slow[-1][0] == "DENY"
     assert "timed out" in slow[-1][1]
+    # ... and its step failed at once: the gate's StepFailed (code POLICY) came round and was admitted
+    assert [d.effect for d in made["wf-slow"] if d.decided_event_type == StepFailed.event_type] == ["ALLOW"]
     [egg] = made["wf-eggs"]
     assert (egg.effect, egg.set_version, egg.reason) == ("DENY", 2, "no-spam: tagged eggs")
     [spam_again] = made["wf-spam-2"]
