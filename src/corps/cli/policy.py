@@ -21,6 +21,7 @@ from corps.errors import CorpsError
 from corps.policy import LoadedPolicies, PolicyError, compile_policy_set, load_policy_files
 from corps.policy.from_topology import load_topology_policies
 from corps.policy.offline import CaseInputError, CaseResult, parse_cases, run_cases
+from corps.policy.redact_check import check_redactions, schema_versions
 from corps.policy.store import PolicyStore
 from corps.settings import CorpsSettings, KafkaSettings
 from corps.topology import Diagnostic, TopologyError, load_topology
@@ -29,6 +30,13 @@ __all__ = ["policy"]
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _TOPOLOGY_HELP = "Also load the policies a topology names, plus its steps' approvals (set name: its own)."
+_SCHEMAS_HELP = (
+    "schemas/ directory redactions are checked against (default: ./schemas, else the nearest schemas/ "
+    "above the files)."
+)
+_SCHEMAS = click.option(
+    "--schemas", type=click.Path(file_okay=False, path_type=Path), default=None, help=_SCHEMAS_HELP
+)
 _STYLE = {"allow": "green", "redact": "cyan", "require_approval": "yellow", "deny": "red"}
 
 
@@ -37,19 +45,50 @@ def _print(err: Console, diagnostics: tuple[Diagnostic, ...]) -> None:
         err.print(str(item), style="red", markup=False, highlight=False, soft_wrap=True)
 
 
-def _load(files: tuple[Path, ...], topology: Path | None, err: Console) -> LoadedPolicies:
+def _schemas_dir(option: Path | None, anchor: Path) -> Path:
+    """``--schemas``, else ./schemas, else the first ``schemas/`` beside an ancestor of ``anchor``."""
+    if option is not None:
+        return option
+    if Path("schemas").is_dir():
+        return Path("schemas")
+    for parent in anchor.resolve().parents:
+        if (parent / "schemas").is_dir():
+            return parent / "schemas"
+    return Path("schemas")
+
+
+def _load(
+    files: tuple[Path, ...], topology: Path | None, schemas: Path | None, err: Console
+) -> LoadedPolicies:
+    """Load and check the set; redactions are checked against the schemas when a catalog is found."""
     try:
         if topology is not None:
             if files:
                 raise click.UsageError("give policy FILES or --topology, not both")
-            return load_topology_policies(load_topology(topology))
-        if not files:
-            raise click.UsageError("no policy files given")
-        return load_policy_files(files)
+            loaded_topology = load_topology(topology)
+            loaded = load_topology_policies(loaded_topology)
+            versions = schema_versions(_schemas_dir(schemas, topology), loaded_topology.topology)
+        else:
+            if not files:
+                raise click.UsageError("no policy files given")
+            loaded = load_policy_files(files)
+            versions = schema_versions(_schemas_dir(schemas, files[0]))
     except (PolicyError, TopologyError) as exc:
         _print(err, exc.diagnostics)
         err.print(f"{len(exc.diagnostics)} error(s): nothing evaluated or published", style="red")
         raise click.exceptions.Exit(1) from exc
+    if versions is None:
+        if schemas is not None:
+            err.print(f"{schemas}: not a readable schemas/ directory", style="red", markup=False)
+            raise click.exceptions.Exit(1)
+        err.print("no schemas/ directory found: redactions not checked against the schemas", style="yellow")
+        return loaded
+    found = check_redactions(loaded.policy_set, loaded.origins, versions)
+    if found:
+        _print(err, tuple(found))
+        err.print(f"{len(found)} error(s): nothing evaluated or published", style="red")
+        raise click.exceptions.Exit(1)
+    return loaded
 
 
 def _console() -> Console:
@@ -73,8 +112,13 @@ def policy() -> None:
 @click.argument("events", type=click.File("r", encoding="utf-8"))
 @click.option("--topology", type=_FILE, help=_TOPOLOGY_HELP)
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@_SCHEMAS
 def test_command(
-    files: tuple[Path, ...], events: click.utils.LazyFile, topology: Path | None, fmt: str
+    files: tuple[Path, ...],
+    events: click.utils.LazyFile,
+    topology: Path | None,
+    fmt: str,
+    schemas: Path | None,
 ) -> None:
     """Evaluate the policies in FILES on every event of EVENTS (JSON Lines; ``-`` for stdin), offline.
 
@@ -83,7 +127,7 @@ def test_command(
     format is in ``corps.policy.offline``.
     """
     console, err = _console(), Console(stderr=True, soft_wrap=True)
-    loaded = _load(files, topology, err)
+    loaded = _load(files, topology, schemas, err)
     compiled = compile_policy_set(loaded.policy_set)
     try:
         cases = parse_cases(events)
@@ -134,14 +178,17 @@ def _table(results: list[CaseResult], version: str) -> Table:
 @click.option("--replication", type=click.IntRange(1, 32), default=1, show_default=True,
               help="Replication factor when the policies topic is created.")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Validate and show the version; publish nothing.")
-def apply(files: tuple[Path, ...], topology: Path | None, replication: int, dry_run: bool) -> None:
+@_SCHEMAS
+def apply(
+    files: tuple[Path, ...], topology: Path | None, replication: int, dry_run: bool, schemas: Path | None
+) -> None:
     """Validate the policy set in FILES and publish it as a new version to the policies topic.
 
     Everything is checked first (CEL included, with positions); an invalid set publishes nothing. An
     unchanged set (same content digest as the latest version) is not published again.
     """
     console, err = Console(), Console(stderr=True, soft_wrap=True)
-    loaded = _load(files, topology, err)
+    loaded = _load(files, topology, schemas, err)
     policy_set = loaded.policy_set
     compile_policy_set(policy_set)
     console.print(f"{policy_set.name}: {len(policy_set.policies)} policies, digest {policy_set.digest[:12]}")

@@ -14,6 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from corps.errors import ConfigurationError, CorpsError
+from corps.policy.from_topology import check_topology_policies
 from corps.settings import CorpsSettings, KafkaSettings, RegistrySettings
 from corps.topology import (
     Diagnostic,
@@ -74,7 +75,8 @@ def validate(file: Path, schemas: Path | None) -> None:
     exit 0.
     """
     err = Console(stderr=True)
-    _loaded, found = _load_and_check(file, schemas, err)
+    loaded, found = _load_and_check(file, schemas, err)
+    found += check_topology_policies(loaded, _schemas_dir(schemas, file))  # policy files, redactions
     _print(err, found)
     errors = sum(d.severity is Severity.ERROR for d in found)
     warnings = len(found) - errors

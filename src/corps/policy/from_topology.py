@@ -14,9 +14,10 @@ from corps.policy.errors import PolicyError
 from corps.policy.loader import LoadedPolicies, load_policy_files
 from corps.policy.models import Match, Policy, RequireApproval
 from corps.policy.policy_set import PolicySet
+from corps.policy.redact_check import check_redactions, schema_versions
 from corps.topology import Diagnostic, LoadedTopology, Severity
 
-__all__ = ["approval_policies", "load_topology_policies"]
+__all__ = ["approval_policies", "check_topology_policies", "load_topology_policies"]
 
 APPROVAL_PREFIX = "step-approval."
 
@@ -76,3 +77,19 @@ def load_topology_policies(loaded: LoadedTopology) -> LoadedPolicies:
         update={"policies": tuple(sorted((*base_set.policies, *extra), key=lambda p: p.id))}
     )
     return LoadedPolicies(policy_set=merged, origins=origins)
+
+
+def check_topology_policies(loaded: LoadedTopology, schemas: Path) -> list[Diagnostic]:
+    """What ``corps topology validate`` adds about a topology's policies (the policy layer's checks).
+
+    Invalid policy files or CEL, and redactions the events' schemas (in ``schemas``) could not
+    re-encode. Missing files are left out (the topology validator reports those).
+    """
+    try:
+        policies = load_topology_policies(loaded)
+    except PolicyError as exc:
+        return [d for d in exc.diagnostics if d.code != "unreadable"]
+    versions = schema_versions(schemas, loaded.topology)
+    if versions is None:
+        return []
+    return check_redactions(policies.policy_set, policies.origins, versions)
