@@ -38,6 +38,9 @@ def topology_file(tmp_path: Path, workflow: str, partitions: int = 6, retention:
     )
     file = tmp_path / f"{workflow}-{partitions}-{retention}.yaml"
     file.write_text(text)
+    (tmp_path / "policies").mkdir(exist_ok=True)  # the topology names its policy file relative to itself
+    for policy in (REPO / "topology" / "policies").glob("*.yaml"):
+        (tmp_path / "policies" / policy.name).write_text(policy.read_text())
     return file
 
 
