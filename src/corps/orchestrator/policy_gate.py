@@ -9,9 +9,16 @@ record's timestamp (never the wall clock), and turns the engine's decision into 
 * every decision names the set version (``set:<name>`` reference and the v2 ``set_*`` fields) and the
   policies that took part, so replay can re-evaluate it under the recorded version.
 
-Throttle and budget counters live in the engine; :meth:`EnginePolicy.begin` / :meth:`commit` /
-:meth:`rollback` follow the service's transactions, so a batch that is read again is not charged twice,
-and :meth:`changelog` / :meth:`restore` keep the counters in the gate's changelog topic.
+Throttle and budget counters are kept **per partition** of the proposed topics: an event is evaluated
+against the counters of its own partition (the workflow key's partition), and those counters are
+written to the same partition of the gate's changelog. So a partition's counters move with it on a
+rebalance and are restored exactly, any number of gate replicas give the same decisions as one, and
+replay re-takes them by threading the counters per partition in offset order. The price: a limit
+holds per partition — a tenant whose workflows spread over P partitions may get up to P times a
+``by: [tenant]`` rate or budget (a ``by: [workflow]`` counter lives on one partition: exact). Divide a
+global limit by the partition count for a hard global bound (see ``topology/policies/README.md``).
+:meth:`EnginePolicy.begin` / :meth:`commit` / :meth:`rollback` follow the service's transactions, so a
+batch that is read again is not charged twice.
 """
 
 from __future__ import annotations
@@ -84,8 +91,11 @@ class EnginePolicy:
         self.codec = codec
         self._schemas: dict[int, Any] = {}
         self._default = AllowAll()
-        self._committed: PolicyState = engine.state if engine is not None else PolicyState()
-        self._charged: dict[str, tuple[int, Counter]] = {}
+        self._base: PolicyState = engine.state if engine is not None else PolicyState()
+        """Counters of partitions that have none of their own (an engine's initial state, old records)."""
+        self._states: dict[int, PolicyState] = {}
+        self._committed: dict[int, PolicyState] = {}
+        self._charged: dict[tuple[int, str], Counter] = {}
         self._ref_memo: dict[tuple[object, ...], tuple[PolicyRef, ...]] = {}
 
     @property
@@ -98,7 +108,12 @@ class EnginePolicy:
         if self.engine is None:
             return self._default.decide(event, context)
         now = evaluation_time(event)
-        decided = self.engine.decide(event, now)
+        partition = event.raw.partition
+        engine = self.engine
+        engine.state = self._states.get(partition, self._base)
+        decided = engine.decide(event, now)
+        if decided.charges:
+            self._states[partition] = engine.state
         version = decided.set_version
         common: dict[str, Any] = {
             "reason": decided.reason,
@@ -112,7 +127,7 @@ class EnginePolicy:
             "approvals": (),
         }
         for charge in decided.charges:
-            self._charged[charge.key] = (event.raw.partition, charge.counter)
+            self._charged[partition, charge.key] = charge.counter
         if decided.effect is Effect.DENY:
             return Decision(effect="DENY", **common)
         value: bytes | None = None
@@ -144,7 +159,7 @@ class EnginePolicy:
         Without a set in force, the first published one is installed (with the counters restored).
         """
         if self.engine is None:
-            self.engine = PolicyEngine(published, self._committed)
+            self.engine = PolicyEngine(published, self._base)
             return Switch(previous=None, current=self.engine.version, offset=published.offset)
         return self.engine.switch(published)
 
@@ -153,44 +168,65 @@ class EnginePolicy:
     def begin(self) -> None:
         """A batch starts (nothing to do: the committed state is kept since the last commit)."""
 
+    def counters(self, partition: int) -> PolicyState:
+        """The counters events of ``partition`` are evaluated against."""
+        return self._states.get(partition, self._base)
+
     def commit(self) -> None:
         """The batch's transaction committed: its counters are the committed ones."""
-        if self.engine is not None:
-            self._committed = self.engine.state
+        for partition, _key in self._charged:
+            self._committed[partition] = self._states[partition]
         self._charged.clear()
 
     def rollback(self) -> None:
         """The batch's transaction failed: forget the counters it charged."""
-        if self.engine is not None:
-            self.engine.state = self._committed
+        for partition, _key in self._charged:
+            if partition in self._committed:
+                self._states[partition] = self._committed[partition]
+            else:
+                self._states.pop(partition, None)
         self._charged.clear()
 
     def changelog(self) -> list[tuple[int, bytes, bytes]]:
-        """``(partition, key, value)`` of every counter the batch in flight changed."""
+        """``(partition, key, value)`` of every counter the batch in flight changed.
+
+        The value names its partition too: restore puts it back where it was charged.
+        """
         return [
             (
                 partition,
                 f"{COUNTER_KEY_PREFIX}{key}".encode(),
                 _COUNTER_MARK.encode()
                 + json.dumps(key).encode()
+                + b',"partition":'
+                + str(partition).encode()
                 + b',"counter":'
                 + _counter_json(counter)
                 + b"}",
             )
-            for key, (partition, counter) in self._charged.items()
+            for (partition, key), counter in self._charged.items()
         ]
 
     def restore(self, values: list[bytes]) -> int:
-        """Load counters from changelog values (oldest first, the last per key wins); return how many."""
-        updates: dict[str, Counter] = {}
+        """Load counters from changelog values (oldest first, the last per key wins); return how many.
+
+        Values without a partition (written before counters were per partition) become the counters
+        of every partition that has none of its own.
+        """
+        updates: dict[int | None, dict[str, Counter]] = {}
         for value in values:
             data = json.loads(value)
-            updates[str(data["policy_counter"])] = counter_from_json(data["counter"])
-        self._committed = self._committed.with_updates(updates)
-        if self.engine is not None:
-            self.engine.state = self.engine.state.with_updates(updates)
-            self._committed = self.engine.state
-        return len(updates)
+            partition = data.get("partition")
+            updates.setdefault(partition if isinstance(partition, int) else None, {})[
+                str(data["policy_counter"])
+            ] = counter_from_json(data["counter"])
+        for partition, counters in updates.items():
+            if partition is None:
+                self._base = self._base.with_updates(counters)
+                continue
+            state = self._states.get(partition, self._base).with_updates(counters)
+            self._states[partition] = self._committed[partition] = state
+        return sum(len(counters) for counters in updates.values())
 
     # -- internals ----------------------------------------------------------------------------------------
 

@@ -119,7 +119,8 @@ class PolicySetReevaluator:
     Each decision names its set (the ``set:<name>`` reference, chained with the link, and the v2
     ``set_digest`` field); the set with that content digest is evaluated through
     :class:`~corps.orchestrator.policy_gate.EnginePolicy` — the code the gate runs — at the proposed
-    record's timestamp, with the throttle and budget counters threaded in decision order.
+    record's timestamp, with the throttle and budget counters threaded in decision order, per partition
+    (as the gate keeps them).
 
     Args:
         sets: Every set version that may be named (files, or versions read from the policies topic).
@@ -132,7 +133,7 @@ class PolicySetReevaluator:
             compiled = item if isinstance(item, CompiledPolicySet) else compile_policy_set(item)
             self._sets[compiled.version.digest] = compiled
         self._codec = codec
-        self._state = PolicyState()
+        self._states: dict[int, PolicyState] = {}  # the gate keeps counters per partition
 
     def reevaluate(self, decided: DecidedEvent) -> Reevaluation | str:
         """Re-evaluate under the named set version, threading the counters in decision order."""
@@ -146,9 +147,10 @@ class PolicySetReevaluator:
             return f"policy set {name} ({digest[:12]}) is not available"
         if decided.gate_event is None or decided.context is None:
             return "the proposed record (whose timestamp is the evaluation time) was not read"
-        engine = PolicyEngine(compiled, self._state)
+        partition = decided.gate_event.raw.partition
+        engine = PolicyEngine(compiled, self._states.get(partition, PolicyState()))
         decision = EnginePolicy(engine, self._codec).decide(decided.gate_event, decided.context)
-        self._state = engine.state
+        self._states[partition] = engine.state
         return Reevaluation(
             decision.effect,
             decision.reason,

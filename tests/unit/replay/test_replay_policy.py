@@ -49,7 +49,8 @@ def governed(policy_file: Path) -> LogMaker:
     maker.happy("wf-1", tenant="acme")
     maker.propose("A", "wf-2", 5, tenant="blocked-co")
     maker.propose("A", "wf-3", 6, tenant="acme")
-    maker.propose("A", "wf-4", 7, tenant="acme", partition=1)  # the third A of acme within a minute
+    maker.propose("A", "wf-4", 7, tenant="acme", partition=1)  # counters are per partition: its first
+    maker.propose("A", "wf-5", 8, tenant="acme")  # the third A of acme on partition 0 within a minute
     return maker
 
 
@@ -71,18 +72,18 @@ def test_policy_decisions_are_re_taken_under_the_named_set(policy_file: Path) ->
         for r in maker.records()
         if r.topic == "rp.decisions" and (r.data or {}).get("sequence") == 0
     }
-    assert effects == {"wf-1": "ALLOW", "wf-2": "DENY", "wf-3": "ALLOW", "wf-4": "DENY"}
+    assert effects == {"wf-1": "ALLOW", "wf-2": "DENY", "wf-3": "ALLOW", "wf-4": "ALLOW", "wf-5": "DENY"}
     policy_set = load_policy_files([policy_file]).policy_set
     result = verify(maker, [PolicySetReevaluator([policy_set], maker.codec)])
     assert result.ok, [f.describe() for f in result.errors]
-    assert result.counts["decisions_reevaluated"] == 7  # four A, and B, C, D of wf-1
+    assert result.counts["decisions_reevaluated"] == 8  # five A, and B, C, D of wf-1
 
 
 def test_without_the_set_the_decisions_are_noted_not_passed(policy_file: Path) -> None:
     result = verify(governed(policy_file), [])
     assert result.ok
     assert result.counts.get("decisions_reevaluated", 0) == 0
-    assert result.counts["decisions_not_reevaluated"] == 7
+    assert result.counts["decisions_not_reevaluated"] == 8
     assert {f.kind for f in result.notes} == {"not-reevaluated"}
 
 
