@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 
+from corps.events.avro_reader import TRUNCATED, AvroRead
 from corps.events.avro_writer import WRITE_ERRORS
 from corps.events.compatibility import check_pair
 from corps.events.envelope import Envelope
@@ -42,6 +43,7 @@ __all__ = ["Event", "EventCodec"]
 
 M = TypeVar("M", bound=EventModel)
 _MAGIC = 0
+_UNRESOLVED = "\0unresolved"  # sentinel of the resolution cache (real entries are None, "" or a reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,11 @@ class _Writer:
     parsed: Any
     schema: Mapping[str, Any]
     event_type: str
+    read: AvroRead | None  # compiled reader of this schema (None: fastavro)
+
+    @classmethod
+    def of(cls, ref: SchemaRef) -> _Writer:
+        return cls(ref.parsed, ref.schema, ref.event_type, ref.reader)
 
 
 class EventCodec:
@@ -135,7 +142,7 @@ class EventCodec:
 
         Warms the caches without a registry call, e.g. from ids returned by :func:`register_subject`.
         """
-        self._writers[schema_id] = _Writer(ref.parsed, ref.schema, ref.event_type)
+        self._writers[schema_id] = _Writer.of(ref)
         if topic is not None:
             self._prefixes[(topic, ref)] = bytes([_MAGIC]) + schema_id.to_bytes(4, "big")
 
@@ -182,7 +189,7 @@ class EventCodec:
             schema_id = self.registry.register(subject, ref.canonical)
         prefix = bytes([_MAGIC]) + schema_id.to_bytes(4, "big")
         self._prefixes[(topic, ref)] = prefix
-        self._writers.setdefault(schema_id, _Writer(ref.parsed, ref.schema, ref.event_type))
+        self._writers.setdefault(schema_id, _Writer.of(ref))
         return prefix
 
     # -- decoding ---------------------------------------------------------------------------------------
@@ -260,13 +267,15 @@ class EventCodec:
         reader_parsed = None
         if reader is not None:
             key = (schema_id, reader)
-            if key not in self._resolutions:
-                self._resolutions[key] = self._resolve(writer, reader)
-            problem = self._resolutions[key]
+            problem = self._resolutions.get(key, _UNRESOLVED)
+            if problem is _UNRESOLVED:
+                problem = self._resolutions[key] = self._resolve(writer, reader)
             if problem:
                 raise IncompatibleSchemaError(f"{raw.describe()}: {problem}", raw)
             if problem is None:
                 reader_parsed = reader.parsed
+        if reader_parsed is None and writer.read is not None:
+            return self._read_compiled(raw, value, writer.read)
         buf = BytesIO(value)
         buf.seek(5)
         try:
@@ -283,6 +292,19 @@ class EventCodec:
             )
         return datum
 
+    @staticmethod
+    def _read_compiled(raw: RawRecord, value: bytes, read: AvroRead) -> dict[str, Any]:
+        """Read the body with the writer schema's compiled reader (same results as fastavro)."""
+        try:
+            datum, end = read(value, 5)
+        except TRUNCATED as exc:
+            raise TruncatedBodyError(f"{raw.describe()}: Avro body ends early", raw) from exc
+        except Exception as exc:  # ValueError for impossible values; anything else is corrupt input too
+            raise MalformedBodyError(f"{raw.describe()}: corrupt Avro body: {exc!r}", raw) from exc
+        if end != len(value):
+            raise MalformedBodyError(f"{raw.describe()}: {len(value) - end} bytes after the Avro body", raw)
+        return datum
+
     def _writer(self, schema_id: int, raw: RawRecord | None) -> _Writer:
         cached = self._writers.get(schema_id)
         if cached is not None:
@@ -295,8 +317,7 @@ class EventCodec:
             raise UnknownSchemaIdError(
                 f"{raw.describe()}: schema id {schema_id} unknown to the registry", raw
             ) from exc
-        ref = SchemaRef(_fullname(schema), 0, schema)
-        writer = _Writer(ref.parsed, schema, ref.event_type)
+        writer = _Writer.of(SchemaRef(_fullname(schema), 0, schema))
         self._writers[schema_id] = writer
         return writer
 

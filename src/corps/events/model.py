@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Self, get_args
 import fastavro
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from corps.events.avro_reader import AvroRead, compile_reader
 from corps.events.avro_writer import AvroWrite, compile_writer
 from corps.events.errors import EventValidationError
 
@@ -32,7 +33,7 @@ class SchemaRef:
         parsed: The fastavro-parsed schema (named types resolved).
     """
 
-    __slots__ = ("_writer", "canonical", "event_type", "parsed", "schema", "version")
+    __slots__ = ("_reader", "_writer", "canonical", "event_type", "parsed", "schema", "version")
 
     def __init__(self, event_type: str, version: int, schema: Mapping[str, Any]) -> None:
         self.event_type = event_type
@@ -41,6 +42,7 @@ class SchemaRef:
         self.canonical = json.dumps(schema, separators=(",", ":"), sort_keys=False)
         self.parsed: Any = fastavro.parse_schema(dict(schema))
         self._writer: AvroWrite | bool | None = False
+        self._reader: AvroRead | bool | None = False
 
     @property
     def writer(self) -> AvroWrite | None:
@@ -48,6 +50,13 @@ class SchemaRef:
         if self._writer is False:
             self._writer = compile_writer(self.parsed)
         return self._writer  # type: ignore[return-value]
+
+    @property
+    def reader(self) -> AvroRead | None:
+        """The compiled body reader of this schema (built on first use), or ``None``: use fastavro."""
+        if self._reader is False:
+            self._reader = compile_reader(self.parsed)
+        return self._reader  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"SchemaRef({self.event_type!r}, v{self.version})"
@@ -98,6 +107,8 @@ class EventModel(BaseModel):
     @classmethod
     def from_avro(cls, datum: Mapping[str, Any]) -> Self:
         """Build the model from a dict read by fastavro with this model's schema as reader.
+
+        (pydantic's validator stays here: it is faster than any checked construction in Python.)
 
         Raises:
             EventValidationError: The dict does not fit the model.
