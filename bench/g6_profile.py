@@ -4,15 +4,19 @@ The records are the ones G6 replays: workflows run through the real pipeline (:m
 writer), captured instead of produced, then turned into ``confluent_kafka.Message`` objects so the
 decoder reads them exactly as it reads a consumer's batches. A pass folds them all (arrival order
 interleaves partitions like a consumer's batches) and builds the timelines; the figure is CPU time
-(``time.thread_time``: this thread only, not librdkafka's) per record, the median of several passes. ``--profile`` prints the top of a
-cProfile of one pass. It needs a schema registry (the writer encodes through it):
+(``time.thread_time``: this thread only, not librdkafka's) per record, the median of several passes;
+then the same records split into partition-group folds as ``--workers`` does (slowest fold, then the
+parent's merge). ``--profile`` prints the top of a cProfile of one pass. It needs a schema registry
+(the writer encodes through it):
 ``SCHEMA_REGISTRY_URL`` and ``KAFKA_BOOTSTRAP_SERVERS`` of a running stack (``corps dev up``).
 """
 
 from __future__ import annotations
 
 import cProfile
+import gc
 import os
+import pickle
 import pstats
 import statistics
 import time
@@ -24,6 +28,9 @@ from confluent_kafka import Message
 from bench.context import SCALES, BenchContext
 from bench.g6_replay import _PER_WORKFLOW, REPO, _drop_topics, _stage, _Writer
 from corps.replay import Replayer, ReplayOptions, topology_readers
+from corps.replay.fold import Fold
+from corps.replay.parallel import partition_groups
+from corps.replay.reader import Span
 from corps.settings import CorpsSettings
 
 
@@ -68,6 +75,35 @@ def _capture(ctx: BenchContext, workflows: int) -> tuple[Any, list[Message]]:
     return topology, mixed
 
 
+def _split(
+    replayer: Replayer, messages: list[Message], options: ReplayOptions, workers: int
+) -> tuple[float, float]:
+    """CPU (s) of the slowest worker's fold + pickling, and of the parent's unpickling, merge and build."""
+    sizes: dict[tuple[str, int], int] = {}
+    for m in messages:
+        sizes[(m.topic() or "", m.partition() or 0)] = sizes.get((m.topic() or "", m.partition() or 0), 0) + 1
+    groups = partition_groups([Span(t, p, 0, n) for (t, p), n in sorted(sizes.items())], workers)
+    slowest, payloads = 0.0, []
+    gc.disable()
+    try:
+        for group in groups:
+            wanted = {(s.topic, s.partition) for s in group}
+            part = [m for m in messages if (m.topic(), m.partition()) in wanted]
+            started = time.thread_time()
+            fold = Fold(replayer.topology, replayer.topics, replayer.codec, options)
+            fold.feed(_batches(part))
+            payloads.append(pickle.dumps(fold.states(), protocol=pickle.HIGHEST_PROTOCOL))
+            slowest = max(slowest, time.thread_time() - started)
+        started = time.thread_time()
+        states: dict[int, Any] = {}
+        for payload in payloads:
+            states.update(pickle.loads(payload))
+        Fold(replayer.topology, replayer.topics, replayer.codec, options).merged(states).build()
+        return slowest, time.thread_time() - started
+    finally:
+        gc.enable()
+
+
 def _batches(messages: list[Message], size: int = 5000) -> list[list[Message]]:
     return [messages[i : i + size] for i in range(0, len(messages), size)]
 
@@ -78,7 +114,10 @@ def _batches(messages: list[Message], size: int = 5000) -> list[list[Message]]:
 @click.option("--profile", "show_profile", is_flag=True, help="Print a cProfile of one pass.")
 @click.option("--projected", is_flag=True, help="Read every payload with the topology's reader schemas.")
 @click.option("--keep-data/--no-keep-data", default=False, show_default=True)
-def main(workflows: int, passes: int, show_profile: bool, projected: bool, keep_data: bool) -> None:
+@click.option("--workers", default=2, show_default=True, help="Also cost a split into this many folds.")
+def main(
+    workflows: int, passes: int, show_profile: bool, projected: bool, keep_data: bool, workers: int
+) -> None:
     """Print replay's CPU microseconds per record (decode + fold + build), offline."""
     settings = CorpsSettings.from_env(os.environ)
     if settings.kafka is None or settings.registry is None:
@@ -96,6 +135,7 @@ def main(workflows: int, passes: int, show_profile: bool, projected: bool, keep_
                 started = time.thread_time()
                 report = replayer.fold(batches, options)
                 costs.append((time.thread_time() - started) / len(messages) * 1e6)
+            splits = [_split(replayer, messages, options, workers) for _ in range(passes)]
             if show_profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -108,6 +148,12 @@ def main(workflows: int, passes: int, show_profile: bool, projected: bool, keep_
         f"{len(messages)} records ({workflows} workflows x ~{_PER_WORKFLOW}), "
         f"{len(report.timelines)} timelines: {statistics.median(costs):.2f} us/record CPU "
         f"(passes {', '.join(f'{c:.2f}' for c in costs)})"
+    )
+    worker, parent = (statistics.median(x) / len(messages) * 1e6 for x in zip(*splits, strict=True))
+    click.echo(
+        f"split into {workers} folds (partition groups): slowest fold + pickling {worker:.2f} us/record, "
+        f"then the parent's unpickling + merge + build {parent:.2f} us/record: critical path "
+        f"{worker + parent:.2f} us/record on {workers} idle cores"
     )
 
 

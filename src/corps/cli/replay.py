@@ -6,8 +6,6 @@ when Kafka / the registry cannot be reached; 3 when ``--verify`` found a discrep
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import signal
 import sys
 import threading
@@ -51,9 +49,6 @@ from corps.topology import Topology, TopologyError, format_diagnostics, load_top
 __all__ = ["replay"]
 
 VERIFY_FAILED = 3
-AUTO_WORKERS_FROM = 200_000
-"""Records from which ``--workers`` defaults to the CPU count: below it, starting worker processes
-(about a second each: imports, a consumer, a registry client) costs more than they save."""
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -236,8 +231,10 @@ def _follow(replayer: Replayer, options: ReplayOptions, fmt: str, console: Conso
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Processes that read and fold partition groups in parallel (same output for any number). "
-    f"Default: the CPU count for ranges of {AUTO_WORKERS_FROM:,} records or more, else 1.",
+    default=1,
+    show_default=True,
+    help="Processes that read and fold partition groups in parallel (same output for any number; "
+    "--verify and --through fold in one). Gains little: handing folds back costs about what it saves.",
 )
 @click.option(
     "--events/--no-events",
@@ -265,7 +262,7 @@ def replay(
     live_calls: bool,
     reader_schemas: Path | None,
     show_events: bool | None,
-    workers: int | None,
+    workers: int,
 ) -> None:
     """Replay the log of a topology: per-workflow timelines, tamper evidence, re-derived state.
 
@@ -308,7 +305,7 @@ def replay(
             verify=verify,
             readers=topology_readers(topology, reader_schemas) if reader_schemas else {},
             keep_data=fmt != "table" or through is not None,  # the table shows lifecycle payloads only
-            workers=workers or 1,
+            workers=workers,
         )
         tape = (
             CallTape.from_jsonl(calls_file.read_text(encoding="utf-8").splitlines(), where=str(calls_file))
@@ -323,7 +320,7 @@ def replay(
             if follow:
                 _follow(replayer, options, fmt, Console(file=_open(out), highlight=False))
                 return
-            report, shadow = _run(replayer, options, agent, tape, live_calls, err, auto=workers is None)
+            report, shadow = _run(replayer, options, agent, tape, live_calls, err)
     except CorpsError as exc:
         raise click.ClickException(str(exc)) from exc
     _write(report, shadow, fmt, out, show_events, topology, err)
@@ -338,12 +335,8 @@ def _run(
     tape: CallTape | None,
     live_calls: bool,
     err: Console,
-    *,
-    auto: bool,
 ) -> tuple[ReplayReport, ShadowReport | None]:
     spans = replayer.plan(options)
-    if auto and sum(s.size for s in spans) >= AUTO_WORKERS_FROM:
-        options = dataclasses.replace(options, workers=os.cpu_count() or 1)
     kept: list[LogRecord] = []
     with _progress(err, sum(s.size for s in spans)) as advance:
         report = replayer.run(options, spans=spans, on_batch=advance, sink=kept.append if agent else None)

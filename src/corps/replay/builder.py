@@ -72,6 +72,9 @@ class _Workflow:
     filled: set[str] = field(default_factory=set)
     """Entries filled from a record of the event itself (not only from a decision about it)."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Workflow, (self.tenant, self.entries, self.admitted, self.filled))
+
 
 class TimelineBuilder:
     """Collects records and builds timelines.

@@ -85,6 +85,11 @@ class GateDecision:
     hash: str
     location: str
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # positional, not the slots-state default: several times cheaper to pickle (worker hand-over)
+        fields = (self.sequence, self.effect, self.reason, self.policies, self.redacted_fields, self.hash)
+        return (GateDecision, (*fields, self.location))
+
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
@@ -135,6 +140,12 @@ class TimelineEntry:
     locations: list[str] = field(default_factory=list)
     problem: str | None = None
     attempt: int | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # positional, not the slots-state default: several times cheaper to pickle (worker hand-over)
+        head = (self.event_id, self.event_type, self.name, self.lifecycle, self.stage, self.source, self.step)
+        tail = (self.since_cause_ms, self.decisions, self.data, self.locations, self.problem, self.attempt)
+        return (TimelineEntry, (*head, self.time, self.causation_id, *tail))
 
     @property
     def decision(self) -> GateDecision | None:
