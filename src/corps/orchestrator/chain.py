@@ -43,7 +43,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from corps.events.lifecycle import PolicyRef
 
@@ -117,9 +117,12 @@ def event_digest(
     return hashlib.sha256(canonical_event(topic, key, headers, value)).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """What one link commits to, besides the event: the decision about it."""
+class Link(NamedTuple):
+    """What one link commits to, besides the event: the decision about it.
+
+    A named tuple rather than a frozen dataclass: the gate makes one per event, and a tuple is built
+    several times faster.
+    """
 
     event_id: str
     event_type: str

@@ -34,13 +34,13 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:orchestrator:saga")
 
 
+_VARIANT = {c: "89ab"[int(c, 16) & 0x3] for c in "0123456789abcdef"}
+
+
 def uuid5_text(namespace: uuid.UUID, name: str) -> str:
-    """``str(uuid.uuid5(namespace, name))``, about four times faster (no UUID object on the way)."""
-    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])  # noqa: S324 - RFC 4122
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """``str(uuid.uuid5(namespace, name))``, several times faster (no UUID object on the way)."""
+    h = hashlib.sha1(namespace.bytes + name.encode()).hexdigest()  # noqa: S324 - RFC 4122 name-based
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def command_event_id(workflow_id: str, *parts: str | int) -> str:

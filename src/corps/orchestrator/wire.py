@@ -85,6 +85,16 @@ def decision_body(
     return b"".join(parts)
 
 
+_SPECVERSION: tuple[str, bytes | None] = ("ce_specversion", b"1.0")
+_CONTENT_TYPE: tuple[str, bytes | None] = ("content-type", b"application/avro")
+
+
+@functools.lru_cache(maxsize=4096)
+def _header(name: str, value: str) -> tuple[str, bytes | None]:
+    """A header whose values repeat (source, type, tenant, step), made once."""
+    return (name, value.encode())
+
+
 def envelope_headers(
     *,
     event_id: str,
@@ -100,19 +110,19 @@ def envelope_headers(
 ) -> list[tuple[str, bytes | None]]:
     """The binary-mode headers :meth:`corps.events.Envelope.to_headers` writes for these attributes."""
     headers: list[tuple[str, bytes | None]] = [
-        ("ce_specversion", b"1.0"),
+        _SPECVERSION,
         ("ce_id", event_id.encode()),
-        ("ce_source", source.encode()),
-        ("ce_type", event_type.encode()),
+        _header("ce_source", source),
+        _header("ce_type", event_type),
         ("ce_time", time.isoformat().replace("+00:00", "Z").encode()),
-        ("content-type", b"application/avro"),
-        ("ce_tenant", tenant.encode()),
+        _CONTENT_TYPE,
+        _header("ce_tenant", tenant),
         ("ce_workflowid", workflow_id.encode()),
     ]
     if causation_id is not None:
         headers.append(("ce_causationid", causation_id.encode()))
     if step is not None:
-        headers.append(("ce_step", step.encode()))
+        headers.append(_header("ce_step", step))
     if traceparent is not None:
         headers.append(("traceparent", traceparent.encode()))
     if tracestate is not None:
