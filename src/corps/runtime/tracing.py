@@ -7,10 +7,11 @@ not broken by an agent that does not export spans.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
 
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider, set_span_in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 __all__ = ["Tracing"]
@@ -74,14 +75,13 @@ class Tracing:
             return nullcontext(SpanHandle(None, traceparent, tracestate))
         return self._span(event_type, traceparent, tracestate, attributes or {})
 
-    @contextmanager
     def _span(
         self,
         event_type: str,
         traceparent: str | None,
         tracestate: str | None,
         attributes: dict[str, str | int],
-    ) -> Iterator[SpanHandle]:
+    ) -> _Scope:
         tracer = self._tracer
         if tracer is None:  # pragma: no cover - span() checks first
             raise RuntimeError("tracing is off")
@@ -90,15 +90,44 @@ class Tracing:
             carrier["traceparent"] = traceparent
             if tracestate:
                 carrier["tracestate"] = tracestate
-        parent = _PROPAGATOR.extract(carrier)
-        with tracer.start_as_current_span(
+        span = tracer.start_span(
             f"{self.agent} process {event_type}",
-            context=parent,
+            context=_PROPAGATOR.extract(carrier),
             kind=SpanKind.CONSUMER,
             attributes={"corps.agent": self.agent, "corps.event_type": event_type, **attributes},
-            record_exception=True,
-            set_status_on_exception=True,
-        ) as span:
-            out: dict[str, str] = {}
-            _PROPAGATOR.inject(out)
-            yield SpanHandle(span, out.get("traceparent", traceparent), out.get("tracestate", tracestate))
+        )
+        token = otel_context.attach(set_span_in_context(span))  # current for the handler's own spans
+        sc = span.get_span_context()
+        out_parent = f"00-{sc.trace_id:032x}-{sc.span_id:016x}-{sc.trace_flags:02x}"
+        out_state = sc.trace_state.to_header() if sc.trace_state else tracestate
+        return _Scope(span, token, SpanHandle(span, out_parent, out_state))
+
+
+class _Scope(AbstractContextManager[SpanHandle]):
+    """The span of one handler call, current while open; what ``start_as_current_span`` does, cheaper.
+
+    (The SDK's version stacks three generator-based context managers and a propagator round trip to
+    read back the traceparent; this is one object, and the traceparent is formatted directly.)
+    """
+
+    __slots__ = ("_span", "_token", "handle")
+
+    def __init__(self, span: Span, token: object, handle: SpanHandle) -> None:
+        self._span = span
+        self._token = token
+        self.handle = handle
+
+    def __enter__(self) -> SpanHandle:
+        return self.handle
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        span = self._span
+        try:
+            if exc is not None and span.is_recording():
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        finally:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
+            span.end()

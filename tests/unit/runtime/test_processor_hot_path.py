@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 from prometheus_client import generate_latest
 
 from corps.events import Envelope, EventCodec, RawRecord, SchemaRegistry
 from corps.events.demo import Customer, TicketOpened, TicketTriaged
-from corps.runtime import Agent, EventContext, current_context, handler
+from corps.events.lifecycle import StepFailed
+from corps.runtime import Agent, EventContext, NonRetryableError, current_context, handler
 from corps.runtime.metrics import AgentMetrics
 from corps.runtime.processor import Processor, Status
 from corps.runtime.settings import AgentSettings
@@ -46,10 +52,8 @@ def _setup() -> tuple[Processor, EventCodec, AgentMetrics]:
     return Processor(agent, settings, codec, tracing=Tracing("hot"), metrics=metrics), codec, metrics
 
 
-def test_one_record_in_context_out_and_counted() -> None:
-    processor, codec, metrics = _setup()
-    SEEN.clear()
-    payload = TicketOpened(
+def _ticket() -> TicketOpened:
+    return TicketOpened(
         ticket_id="T-1",
         customer=Customer(customer_id="C-1", name="Ann", email="ann@example.com"),
         subject="s",
@@ -57,6 +61,12 @@ def test_one_record_in_context_out_and_counted() -> None:
         refund_amount_cents=0,
         tags=(),
     )
+
+
+def test_one_record_in_context_out_and_counted() -> None:
+    processor, codec, metrics = _setup()
+    SEEN.clear()
+    payload = _ticket()
     env = Envelope.new(TicketOpened.event_type, tenant="acme", workflow_id="wf-1", source="test")
     encoded = codec.encode("in", payload, env)
     raw = RawRecord("in", 2, 41, encoded.key, encoded.value, encoded.headers)
@@ -85,3 +95,59 @@ def test_one_record_in_context_out_and_counted() -> None:
     assert f'corps_handler_seconds_bucket{{{labels},le="+Inf"}} 1.0' in text
     out_labels = f'agent="hot",event_type="{TicketTriaged.event_type}"'
     assert f"corps_events_out_total{{{out_labels}}} 1.0" in text
+
+
+CURRENT_SPANS: list[str] = []
+
+
+@handler
+async def fussy(ticket: TicketOpened) -> None:
+    """Note the current span's traceparent, then fail for good."""
+    sc = trace.get_current_span().get_span_context()
+    CURRENT_SPANS.append(f"00-{sc.trace_id:032x}-{sc.span_id:016x}-{sc.trace_flags:02x}")
+    CURRENT_SPANS.append(current_context().traceparent)
+    raise NonRetryableError(f"no {ticket.ticket_id}")
+
+
+def test_traced_span_is_current_in_the_handler_and_marks_the_failure() -> None:
+    processor, codec, _ = _setup()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    agent = Agent(name="hot", version="1", handlers=[fussy])
+    traced = Processor(
+        agent, processor.settings, codec, tracing=Tracing("hot", provider), metrics=AgentMetrics("hot")
+    )
+    codec.cache_schema(3, StepFailed.schema_ref(), topic=processor.settings.routing.lifecycle)
+    CURRENT_SPANS.clear()
+    env = Envelope.new(
+        TicketOpened.event_type,
+        tenant="acme",
+        workflow_id="wf-2",
+        source="test",
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    encoded = codec.encode("in", _ticket(), env)
+
+    outcome = asyncio.run(traced.process(RawRecord("in", 0, 7, encoded.key, encoded.value, encoded.headers)))
+
+    assert outcome.status is Status.FAILED
+    [report] = outcome.records
+    assert (
+        codec.decode(
+            RawRecord(report.topic, 0, 0, report.key, report.value, report.headers), StepFailed
+        ).payload.last_error
+        == "NonRetryableError: no T-1"
+    )
+    [span] = exporter.get_finished_spans()
+    assert span.name == f"hot process {TicketOpened.event_type}"
+    assert f"{span.context.trace_id:032x}" == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert span.parent is not None
+    assert f"{span.parent.span_id:016x}" == "00f067aa0ba902b7"
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes is not None
+    assert span.attributes["corps.error.code"] == "NON_RETRYABLE"
+    assert span.attributes["corps.workflow_id"] == "wf-2"
+    own = f"00-{span.context.trace_id:032x}-{span.context.span_id:016x}-01"
+    assert [own, own] == CURRENT_SPANS  # the span is current inside the handler; the context has it too
+    assert trace.get_current_span() is trace.INVALID_SPAN  # and no longer current afterwards
