@@ -234,28 +234,23 @@ class Envelope(BaseModel):
         by_name = dict(headers)
         if len(by_name) != len(headers):
             _check_repeats(headers, raw)
-        missing = REQUIRED - by_name.keys()
-        if missing:
-            raise EnvelopeError(
-                f"{raw.describe()}: missing CloudEvents header(s) {', '.join(sorted(missing))}", raw
-            )
-        if by_name["ce_specversion"] != b"1.0":
-            raise EnvelopeError(
-                f"{raw.describe()}: ce_specversion {by_name['ce_specversion']!r} is not 1.0", raw
-            )
-        if by_name["content-type"] != _CONTENT_TYPE_BYTES:
-            raise EnvelopeError(
-                f"{raw.describe()}: content-type {by_name['content-type']!r} is not {CONTENT_TYPE}", raw
-            )
-        # pydantic decodes the UTF-8 bytes itself (lax mode), and reports bad UTF-8 as a bad string.
-        values: dict[str, Any] = {
-            "id": by_name["ce_id"],
-            "source": by_name["ce_source"],
-            "type": by_name["ce_type"],
-            "time": by_name["ce_time"],
-            "tenant": by_name["ce_tenant"],
-            "workflow_id": by_name["ce_workflowid"],
-        }
+        try:  # pydantic decodes the UTF-8 bytes itself (lax mode), and reports bad UTF-8 as a bad string
+            values: dict[str, Any] = {
+                "id": by_name["ce_id"],
+                "source": by_name["ce_source"],
+                "type": by_name["ce_type"],
+                "time": by_name["ce_time"],
+                "tenant": by_name["ce_tenant"],
+                "workflow_id": by_name["ce_workflowid"],
+            }
+            specversion, content_type = by_name["ce_specversion"], by_name["content-type"]
+        except KeyError:
+            missing = ", ".join(sorted(REQUIRED - by_name.keys()))
+            raise EnvelopeError(f"{raw.describe()}: missing CloudEvents header(s) {missing}", raw) from None
+        if specversion != b"1.0":
+            raise EnvelopeError(f"{raw.describe()}: ce_specversion {specversion!r} is not 1.0", raw)
+        if content_type != _CONTENT_TYPE_BYTES:
+            raise EnvelopeError(f"{raw.describe()}: content-type {content_type!r} is not {CONTENT_TYPE}", raw)
         if len(by_name) > len(REQUIRED):
             for field, header in OPTIONAL:
                 value = by_name.get(header)

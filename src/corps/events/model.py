@@ -121,9 +121,19 @@ class EventModel(BaseModel):
             ) from exc
 
 
+_FLAT: dict[type[BaseModel], bool] = {}  # model class -> holds no models
+
+
 def _plain(value: Any) -> Any:
     """``value`` with every model in it turned into its field dict (recursively)."""
     if isinstance(value, BaseModel):
+        flat = _FLAT.get(type(value))
+        if flat is None:
+            flat = _FLAT[type(value)] = not any(
+                _holds_model(field.annotation) for field in type(value).model_fields.values()
+            )
+        if flat:  # handed over as it is, like a flat event's own field dict
+            return value.__dict__
         return {name: _plain(item) for name, item in value.__dict__.items()}
     if isinstance(value, tuple):
         return tuple(_plain(item) for item in value)

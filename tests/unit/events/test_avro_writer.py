@@ -208,3 +208,9 @@ def test_the_codec_round_trips_a_schema_left_to_fastavro() -> None:
         assert codec.decode_datum(raw, ref)[1] == {"u": value}
     assert codec.registry_calls == 0
     registry.close()
+
+
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.event_type)
+def test_to_avro_equals_model_dump(model: type[EventModel]) -> None:
+    payload = sample_event(model)
+    assert payload.to_avro() == payload.model_dump()

@@ -178,3 +178,57 @@ def test_envelope_is_frozen() -> None:
     envelope = _full()
     with pytest.raises(ValueError, match="frozen"):
         envelope.tenant = "other"  # type: ignore[misc]
+
+
+class _Str(str):
+    """A str subclass: valid for the model, left to it by the fast path."""
+
+
+NEW_CASES: list[dict[str, object]] = [
+    {},
+    {"causation_id": "c-1", "step": "triage", "traceparent": TRACEPARENT, "tracestate": "v=1"},
+    {"tracestate": ""},
+    {"source": "s" * 1024},
+    {"source": "s" * 1025},
+    {"tenant": ""},
+    {"tenant": _Str("acme")},
+    {"workflow_id": "w" * 1025},
+    {"event_id": "e" * 1024},
+    {"causation_id": ""},
+    {"step": "x" * 1025},
+    {"traceparent": "00-xyz"},
+    {"traceparent": TRACEPARENT.upper()},
+    {"traceparent": TRACEPARENT + "\n"},
+    {"tracestate": "t" * 513},
+    {"time": datetime(2025, 1, 1)},
+    {"time": datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=2)))},
+    {"type": "a." + "b" * 511},
+    {"type": "a." + "b" * 509},
+    {"type": "1abc"},
+    {"type": "a..b"},
+    {"type": "a.b\n"},
+    {"extensions": {"decisionid": "d"}},
+]
+
+
+@pytest.mark.parametrize("case", NEW_CASES, ids=lambda c: repr(c)[:50])
+def test_new_checks_as_the_model_does(case: dict[str, object]) -> None:
+    kwargs: dict[str, object] = {"tenant": "acme", "workflow_id": "wf-1", "source": "corps://t", **case}
+    event_type = str(kwargs.pop("type", "demo.support.TicketOpened"))
+    kwargs.setdefault("event_id", "e-1")
+    kwargs.setdefault("time", datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
+    values = {("id" if k == "event_id" else k): v for k, v in kwargs.items()}
+    values["type"] = event_type
+    try:
+        expected: Envelope | None = Envelope.model_validate(values)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(InvalidEnvelopeError):
+            Envelope.new(event_type, **kwargs)  # type: ignore[arg-type]
+        return
+    built = Envelope.new(event_type, **kwargs)  # type: ignore[arg-type]
+    assert built == expected
+    assert built.model_fields_set == expected.model_fields_set
+    assert built.model_dump() == expected.model_dump()
+    assert built.to_headers() == expected.to_headers()
