@@ -6,6 +6,8 @@ when Kafka / the registry cannot be reached; 3 when ``--verify`` found a discrep
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import signal
 import sys
 import threading
@@ -49,6 +51,10 @@ from corps.topology import Topology, TopologyError, format_diagnostics, load_top
 __all__ = ["replay"]
 
 VERIFY_FAILED = 3
+AUTO_WORKERS_FROM = 200_000
+"""Records from which ``--workers`` defaults to the CPU count. Split into partition groups, the folding
+critical path is 1.2-1.4x shorter on 2 idle cores (``python -m bench.g6_profile``); below this size
+the workers' start-up (a forkserver importing corps, a consumer and a registry client each) eats it."""
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -231,10 +237,9 @@ def _follow(replayer: Replayer, options: ReplayOptions, fmt: str, console: Conso
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
     help="Processes that read and fold partition groups in parallel (same output for any number; "
-    "--verify and --through fold in one). Gains little: handing folds back costs about what it saves.",
+    f"--verify and --through fold in one). Default: the CPU count from {AUTO_WORKERS_FROM:,} records, "
+    "else 1.",
 )
 @click.option(
     "--events/--no-events",
@@ -262,7 +267,7 @@ def replay(
     live_calls: bool,
     reader_schemas: Path | None,
     show_events: bool | None,
-    workers: int,
+    workers: int | None,
 ) -> None:
     """Replay the log of a topology: per-workflow timelines, tamper evidence, re-derived state.
 
@@ -305,7 +310,7 @@ def replay(
             verify=verify,
             readers=topology_readers(topology, reader_schemas) if reader_schemas else {},
             keep_data=fmt != "table" or through is not None,  # the table shows lifecycle payloads only
-            workers=workers,
+            workers=workers or 1,
         )
         tape = (
             CallTape.from_jsonl(calls_file.read_text(encoding="utf-8").splitlines(), where=str(calls_file))
@@ -320,7 +325,7 @@ def replay(
             if follow:
                 _follow(replayer, options, fmt, Console(file=_open(out), highlight=False))
                 return
-            report, shadow = _run(replayer, options, agent, tape, live_calls, err)
+            report, shadow = _run(replayer, options, agent, tape, live_calls, err, auto=workers is None)
     except CorpsError as exc:
         raise click.ClickException(str(exc)) from exc
     _write(report, shadow, fmt, out, show_events, topology, err)
@@ -335,8 +340,12 @@ def _run(
     tape: CallTape | None,
     live_calls: bool,
     err: Console,
+    *,
+    auto: bool,
 ) -> tuple[ReplayReport, ShadowReport | None]:
     spans = replayer.plan(options)
+    if auto and sum(s.size for s in spans) >= AUTO_WORKERS_FROM:
+        options = dataclasses.replace(options, workers=os.cpu_count() or 1)
     kept: list[LogRecord] = []
     with _progress(err, sum(s.size for s in spans)) as advance:
         report = replayer.run(options, spans=spans, on_batch=advance, sink=kept.append if agent else None)

@@ -12,11 +12,10 @@ forks a worker per group — so workers start without importing anything, and la
 process reuse the server. As with any ``multiprocessing`` start method but ``fork``, a script that
 replays with workers must keep its top level behind ``if __name__ == "__main__":``.
 
-What it gains is bounded by the hand-over: a fold costs about 13 us of CPU per record, pickling it
-3.5 us and unpickling, merging and building the timelines in the parent 5 us (``python -m
-bench.g6_profile``), and a worker can only take whole partition indexes. With 3 partitions and 2
-workers the critical path is no shorter than one process's; with 6 or more it is about 1.25x shorter,
-on idle cores. Hence ``workers=1`` by default.
+What it gains is bounded by the hand-over and by whole partition indexes: on the G6 log (3
+partitions, 2 workers) the slowest worker's fold and pickling cost about 9.5 us of CPU per record of
+the log and the parent's unpickling, merge and build about 3.5 us, against 15-19 us in one process —
+a critical path 1.2-1.4x shorter on idle cores (``python -m bench.g6_profile``), none on busy ones.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class ReplayOptions:
         readers: Event type -> reader schema to project payloads onto (default: each writer's own).
         workers: Processes that read and fold partition groups in parallel (1: this process only).
             The report is the same for any number; a verification or a shadow run (``sink``) folds
-            in this process. See :mod:`corps.replay.parallel` for what it gains (little).
+            in this process. See :mod:`corps.replay.parallel` for what it gains.
     """
 
     topics: tuple[str, ...] = ()
