@@ -9,7 +9,6 @@ same records always give the same timelines, whichever partition was read first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from corps.events.lifecycle import (
@@ -25,10 +24,9 @@ from corps.events.lifecycle import (
     WorkflowFailed,
     WorkflowStarted,
 )
-from corps.orchestrator.driver import ORCHESTRATOR_SOURCE
-from corps.orchestrator.gate import DECISION_SOURCE
 from corps.replay.filters import RecordFilter
 from corps.replay.records import LogRecord
+from corps.replay.stages import WorkflowFold, merge_folds, open_status, stage_of
 from corps.replay.timeline import (
     Approval,
     CompensationStep,
@@ -64,18 +62,6 @@ _SKIPPED = (Role.STATE, Role.DEAD_LETTERS)
 _ADMITTED_SIDE = frozenset(role for role in Role if role.admitted_side)
 
 
-@dataclass
-class _Workflow:
-    tenant: str | None = None
-    entries: dict[str, TimelineEntry] = field(default_factory=dict)
-    admitted: set[str] = field(default_factory=set)
-    filled: set[str] = field(default_factory=set)
-    """Entries filled from a record of the event itself (not only from a decision about it)."""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_Workflow, (self.tenant, self.entries, self.admitted, self.filled))
-
-
 class TimelineBuilder:
     """Collects records and builds timelines.
 
@@ -90,7 +76,7 @@ class TimelineBuilder:
         self.topology = topology
         self.topics = topics
         self.keep_data = keep_data
-        self._workflows: dict[str, _Workflow] = {}
+        self._workflows: dict[str, WorkflowFold] = {}
         self._roles = topics.roles
         self.records = 0
 
@@ -108,7 +94,7 @@ class TimelineBuilder:
         workflow = record.workflow_id if record.workflow_id is not None else record.workflow
         wf = self._workflows.get(workflow)
         if wf is None:
-            wf = self._workflows[workflow] = _Workflow()
+            wf = self._workflows[workflow] = WorkflowFold()
         if wf.tenant is None and record.tenant:
             wf.tenant = record.tenant
         data = record.data
@@ -148,7 +134,7 @@ class TimelineBuilder:
             if ours is None:
                 self._workflows[workflow_id] = theirs
             else:
-                _merge(ours, theirs)
+                merge_folds(ours, theirs)
 
     def state(self) -> dict[str, Any]:
         """What :meth:`absorb` needs of this builder, picklable (to hand a fold over between processes)."""
@@ -187,7 +173,7 @@ class TimelineBuilder:
             entry.name = record.short_type
             entry.lifecycle = record.event_type.startswith(_LIFECYCLE)
 
-    def _decision(self, wf: _Workflow, record: LogRecord, data: Mapping[str, Any]) -> None:
+    def _decision(self, wf: WorkflowFold, record: LogRecord, data: Mapping[str, Any]) -> None:
         decided = str(data["decided_event_id"])
         entry = wf.entries.get(decided)
         if entry is None:
@@ -242,12 +228,12 @@ class TimelineBuilder:
         timelines.sort(key=lambda t: (t.started_at.timestamp() if t.started_at else far, t.workflow_id))
         return timelines
 
-    def _timeline(self, workflow_id: str, wf: _Workflow) -> WorkflowTimeline:
+    def _timeline(self, workflow_id: str, wf: WorkflowFold) -> WorkflowTimeline:
         entries = list(wf.entries.values())
         for entry in entries:
             entry.decisions.sort(key=lambda d: (d.sequence, d.location))
             entry.locations.sort()
-            entry.stage = _stage(entry, entry.event_id in wf.admitted)
+            entry.stage = stage_of(entry, entry.event_id in wf.admitted)
         entries.sort(key=TimelineEntry.sort_key)
         times = {e.event_id: e.time for e in entries}
         for entry in entries:
@@ -312,60 +298,7 @@ class TimelineBuilder:
         times = [e.time for e in timeline.entries if e.time is not None]
         timeline.started_at = started or (min(times) if times else None)
         if not timeline.status.terminal:
-            timeline.status = _open_status(timeline, live)
+            timeline.status = open_status(timeline, live)
 
     def __len__(self) -> int:
         return len(self._workflows)
-
-
-def _merge(ours: _Workflow, theirs: _Workflow) -> None:
-    ours.tenant = ours.tenant or theirs.tenant
-    for event_id, entry in theirs.entries.items():
-        mine = ours.entries.get(event_id)
-        if mine is None:
-            ours.entries[event_id] = entry
-            continue
-        if event_id not in ours.filled and event_id in theirs.filled:
-            for name in ("source", "step", "time", "causation_id", "event_type", "name", "lifecycle"):
-                setattr(mine, name, getattr(entry, name))
-        mine.decisions.extend(entry.decisions)
-        mine.locations.extend(entry.locations)
-        if mine.problem is None:
-            mine.problem = entry.problem
-        if entry.attempt is not None:
-            mine.attempt = max(mine.attempt or 0, entry.attempt)
-        if entry.data is not None and (mine.data is None or event_id in theirs.admitted):
-            mine.data = entry.data
-    ours.admitted |= theirs.admitted
-    ours.filled |= theirs.filled
-
-
-def _stage(entry: TimelineEntry, admitted: bool) -> Stage:
-    effects = {d.effect for d in entry.decisions}
-    if entry.problem is not None and entry.event_id.startswith("?"):
-        return Stage.UNREADABLE
-    if admitted:
-        if entry.source in (ORCHESTRATOR_SOURCE, DECISION_SOURCE):
-            return Stage.EMITTED
-        return Stage.REDACTED if "REDACT" in effects else Stage.ADMITTED
-    if "DENY" in effects:
-        return Stage.DENIED
-    if "REQUIRE_APPROVAL" in effects:
-        return Stage.PARKED
-    return Stage.PROPOSED
-
-
-def _open_status(timeline: WorkflowTimeline, live: list[TimelineEntry]) -> WorkflowStatus:
-    types = {e.event_type for e in live}
-    if CompensationRequested.event_type in types:
-        return WorkflowStatus.COMPENSATING
-    if any(e.stage is Stage.PARKED for e in timeline.entries):
-        return WorkflowStatus.AWAITING_APPROVAL
-    if WorkflowStarted.event_type in types:
-        return WorkflowStatus.RUNNING
-    denied = [e for e in timeline.entries if e.stage is Stage.DENIED]
-    if denied:
-        refusal = next(d for d in denied[0].decisions if d.effect == "DENY")
-        timeline.reason = refusal.reason
-        return WorkflowStatus.DENIED
-    return WorkflowStatus.PROPOSED
