@@ -232,3 +232,21 @@ def test_new_checks_as_the_model_does(case: dict[str, object]) -> None:
     assert built.model_fields_set == expected.model_fields_set
     assert built.model_dump() == expected.model_dump()
     assert built.to_headers() == expected.to_headers()
+
+
+def test_a_forked_child_does_not_repeat_the_parents_ids() -> None:
+    import os
+
+    new_id()  # the parent's pool holds ids now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next id and leave at once
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = [new_id() for _ in range(200)]
+    assert len(child) == 36
+    assert child not in parent
