@@ -178,6 +178,7 @@ class RecordDecoder:
                 return None
             cause = h.get("ce_causationid")
             step = h.get("ce_step")
+            known = self._texts.get  # inlined cache hits: most values repeat
             return LogRecord(
                 topic,
                 partition,
@@ -187,13 +188,13 @@ class RecordDecoder:
                 value,
                 headers,
                 event_id.decode(),
-                text(event_type),
-                text(source),
+                known(event_type) or text(event_type),
+                known(source) or text(source),
                 time,
-                text(tenant),
-                text(workflow),
+                known(tenant) or text(tenant),
+                known(workflow) or text(workflow),
                 cause.decode() if cause is not None else None,
-                text(step) if step is not None else None,
+                (known(step) or text(step)) if step is not None else None,
             )
         except (KeyError, AttributeError, UnicodeDecodeError, ValueError, TypeError):
             return None
