@@ -37,6 +37,11 @@ _SCHEMAS_HELP = (
 _SCHEMAS = click.option(
     "--schemas", type=click.Path(file_okay=False, path_type=Path), default=None, help=_SCHEMAS_HELP
 )
+_PARTITIONS_HELP = (
+    "Partition count P of the proposed topics: split: even throttle/budget limits are shared among P "
+    'partitions and counters kept per partition (a line\'s "partition", else CRC-32 of its workflowid '
+    "mod P). Default: the --topology's partition count, else 1."
+)
 _STYLE = {"allow": "green", "redact": "cyan", "require_approval": "yellow", "deny": "red"}
 
 
@@ -112,12 +117,14 @@ def policy() -> None:
 @click.argument("events", type=click.File("r", encoding="utf-8"))
 @click.option("--topology", type=_FILE, help=_TOPOLOGY_HELP)
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.option("--partitions", type=click.IntRange(1, 10_000), default=None, help=_PARTITIONS_HELP)
 @_SCHEMAS
 def test_command(
     files: tuple[Path, ...],
     events: click.utils.LazyFile,
     topology: Path | None,
     fmt: str,
+    partitions: int | None,
     schemas: Path | None,
 ) -> None:
     """Evaluate the policies in FILES on every event of EVENTS (JSON Lines; ``-`` for stdin), offline.
@@ -128,15 +135,17 @@ def test_command(
     """
     console, err = _console(), Console(stderr=True, soft_wrap=True)
     loaded = _load(files, topology, schemas, err)
-    compiled = compile_policy_set(loaded.policy_set)
+    if partitions is None:
+        partitions = load_topology(topology).topology.topics.partitions if topology is not None else 1
+    compiled = compile_policy_set(loaded.policy_set, partitions=partitions)
     try:
         cases = parse_cases(events)
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task("evaluating", total=len(cases))
+            results = run_cases(compiled, cases, on_result=lambda _: progress.advance(task))
     except CaseInputError as exc:
         err.print(f"{events.name}: {exc}", style="red", markup=False, highlight=False)
         raise click.exceptions.Exit(1) from exc
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("evaluating", total=len(cases))
-        results = run_cases(compiled, cases, on_result=lambda _: progress.advance(task))
     if fmt == "jsonl":
         for result in results:
             body = {"line": result.case.line, **result.decision.to_json()}
@@ -151,7 +160,11 @@ def test_command(
         err.print(f"{events.name}:{result.case.line}: expected {want}, got {got}", style="red", markup=False)
     if failed:
         raise click.exceptions.Exit(1)
-    err.print(f"{len(results)} event(s) decided under {compiled.version}", markup=False, highlight=False)
+    err.print(
+        f"{len(results)} event(s) decided under {compiled.version} over {partitions} partition(s)",
+        markup=False,
+        highlight=False,
+    )
 
 
 def _table(results: list[CaseResult], version: str) -> Table:

@@ -321,7 +321,9 @@ def replay(
         sets = _policy_sets(policy_files, kafka, err) if verify else []
         with Replayer(topology, kafka, registry) as replayer:
             if sets:
-                replayer.reevaluators.append(PolicySetReevaluator(sets, replayer.codec))
+                replayer.reevaluators.append(
+                    PolicySetReevaluator(sets, replayer.codec, partitions=topology.topics.partitions)
+                )
             if follow:
                 _follow(replayer, options, fmt, Console(file=_open(out), highlight=False))
                 return

@@ -13,10 +13,10 @@ Throttle and budget counters are kept **per partition** of the proposed topics: 
 against the counters of its own partition (the workflow key's partition), and those counters are
 written to the same partition of the gate's changelog. So a partition's counters move with it on a
 rebalance and are restored exactly, any number of gate replicas give the same decisions as one, and
-replay re-takes them by threading the counters per partition in offset order. The price: a limit
-holds per partition — a tenant whose workflows spread over P partitions may get up to P times a
-``by: [tenant]`` rate or budget (a ``by: [workflow]`` counter lives on one partition: exact). Divide a
-global limit by the partition count for a hard global bound (see ``topology/policies/README.md``).
+replay re-takes them by threading the counters per partition in offset order. A ``split: even``
+limit (the default) stays a bound on the counter key as a whole: the engine is built for the
+topology's partition count P and gives each partition ``1/P`` of the limit; ``split: none`` keeps
+the limit per partition (see ``topology/policies/README.md``).
 :meth:`EnginePolicy.begin` / :meth:`commit` / :meth:`rollback` follow the service's transactions, so a
 batch that is read again is not charged twice.
 """
@@ -30,6 +30,7 @@ from typing import Any
 
 from fastavro import parse_schema, schemaless_writer
 
+from corps.errors import ConfigurationError
 from corps.events import EventCodec
 from corps.events.lifecycle import PolicyRef
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, ProposedEvent
@@ -84,9 +85,23 @@ class EnginePolicy:
     Args:
         engine: The engine holding the set in force and the counters, if a set is published.
         codec: The gate's codec (writer schemas of redacted payloads).
+        partitions: The partition count P of the topology's proposed topics, which ``split: even``
+            throttle and budget limits are shared among (default: the engine's, else 1).
+
+    Raises:
+        ConfigurationError: ``partitions`` differs from the count ``engine`` was built for.
     """
 
-    def __init__(self, engine: PolicyEngine | None, codec: EventCodec) -> None:
+    def __init__(
+        self, engine: PolicyEngine | None, codec: EventCodec, *, partitions: int | None = None
+    ) -> None:
+        if engine is not None and partitions is not None and partitions != engine.partitions:
+            held = engine.partitions
+            raise ConfigurationError(
+                f"the policy engine is built for {held} partitions, the gate has {partitions}"
+            )
+        self.partitions = partitions or (engine.partitions if engine is not None else 1)
+        """The partition count P split limits are shared among."""
         self.engine = engine
         self.codec = codec
         self._schemas: dict[int, Any] = {}
@@ -159,7 +174,7 @@ class EnginePolicy:
         Without a set in force, the first published one is installed (with the counters restored).
         """
         if self.engine is None:
-            self.engine = PolicyEngine(published, self._base)
+            self.engine = PolicyEngine(published, self._base, partitions=self.partitions)
             return Switch(previous=None, current=self.engine.version, offset=published.offset)
         return self.engine.switch(published)
 

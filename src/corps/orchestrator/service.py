@@ -86,7 +86,7 @@ class OrchestratorService:
         codec = EventCodec(self._registry, subject_strategy=self.topics.subject)
         self.engine_policy: EnginePolicy | None = None
         if policy is None and settings.policy_set is not None:
-            self.engine_policy = EnginePolicy(None, codec)
+            self.engine_policy = EnginePolicy(None, codec, partitions=topology.topics.partitions)
             policy = self.engine_policy
         self._feed: PolicyFeed | None = None
         retention = None if settings.retention_s is None else timedelta(seconds=settings.retention_s)

@@ -2,6 +2,12 @@
 
 :func:`compile_policy_set` is the only place CEL is compiled; the gate compiles a set when it switches
 to it, replay once per recorded set version — never per event.
+
+A set is compiled for a partition count P (the partitions of the topology's proposed topics, 1 by
+default): throttle and budget counters are kept per partition, and a ``split: even`` limit is shared
+evenly among the P partitions — each partition's GCRA emission interval is ``P * per / rate`` (rounded
+up) with ``burst / P`` (at least 1) as its burst, each partition's budget ``limit / P``. Counters keyed
+by the workflow (which lives on one partition) and ``split: none`` limits are not divided.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import quote
 
+from corps.errors import ConfigurationError
 from corps.policy.decision import ApprovalRequirement, Outcome, PolicyHit
 from corps.policy.expressions import CelProgram, ExpressionError, Needs, compile_expression, needs_of
 from corps.policy.inputs import EventLike
+from corps.policy.limits import budget_constants, throttle_constants
 from corps.policy.models import CounterScope, OnError, Policy
 from corps.policy.policy_set import PolicySet, SetVersion
 from corps.policy.state import PolicyState
@@ -97,6 +105,10 @@ class CompiledPolicy:
     """A throttle's burst tolerance (ns)."""
     limit_text: str = field(repr=False)
     """A throttle's ``<rate> per <per>``, a budget's window or an expiry's limit, as decisions write it."""
+    budget_limit: float = field(repr=False)
+    """A budget's limit on one partition (``limit / P`` when split evenly); 0 otherwise."""
+    budget_text: str = field(repr=False)
+    """A budget's limit as decisions write it (``250 (1000 over 4 partitions)`` when split)."""
     needs_rest: bool = field(repr=False)
     """Whether sources, tenants or steps restrict the match."""
     _full_type: _Matcher | None = field(repr=False)
@@ -133,7 +145,7 @@ class CompiledPolicy:
         return "|".join([self.policy.id, *parts])
 
 
-def _compile_one(policy: Policy) -> CompiledPolicy:
+def _compile_one(policy: Policy, partitions: int) -> CompiledPolicy:
     def cel(source: str | None, key: str) -> CelProgram | None:
         if source is None:
             return None
@@ -151,7 +163,8 @@ def _compile_one(policy: Policy) -> CompiledPolicy:
     for program in (condition, amount):
         if program is not None:
             needs = needs.merge(needs_of(program.source))
-    hit, approval, period, tolerance, limit = _effect_constants(policy)
+    hit, approval, period, tolerance, limit = _effect_constants(policy, partitions)
+    budget_limit, budget_text = budget_constants(policy, partitions)
     return CompiledPolicy(
         policy=policy,
         condition=condition,
@@ -163,6 +176,8 @@ def _compile_one(policy: Policy) -> CompiledPolicy:
         period_ns=period,
         tolerance_ns=tolerance,
         limit_text=limit,
+        budget_limit=budget_limit,
+        budget_text=budget_text,
         needs_rest=bool(match.sources or match.tenants or match.steps),
         _full_type=_matcher([e for e in events if "." in e]),
         _short_type=_matcher([e for e in events if "." not in e]),
@@ -173,7 +188,7 @@ def _compile_one(policy: Policy) -> CompiledPolicy:
 
 
 def _effect_constants(
-    policy: Policy,
+    policy: Policy, partitions: int
 ) -> tuple[PolicyHit | None, ApprovalRequirement | None, int, int, str]:
     """What an effect computes the same way for every event (so evaluation does not)."""
     pid, version = policy.id, policy.version
@@ -197,11 +212,8 @@ def _effect_constants(
         )
         return PolicyHit(pid, version, Outcome.REQUIRE_APPROVAL, rule.reason), approval, 0, 0, ""
     if policy.throttle is not None:
-        rule_t = policy.throttle
-        per_ns = (rule_t.per // timedelta(microseconds=1)) * 1000
-        interval = max(per_ns // rule_t.rate, 1)
-        tolerance = ((rule_t.burst or rule_t.rate) - 1) * interval
-        return None, None, interval, tolerance, f"{rule_t.rate} per {format_duration(rule_t.per)}"
+        interval, tolerance, text = throttle_constants(policy, policy.throttle, partitions)
+        return None, None, interval, tolerance, text
     if policy.budget is not None:
         window_ms = policy.budget.window // timedelta(milliseconds=1)
         return None, None, window_ms, 0, format_duration(policy.budget.window)
@@ -217,15 +229,24 @@ class CompiledPolicySet:
         policy_set: The set.
         version: The version to name in decisions, when it was recorded elsewhere (the digest read
             from the policies topic); default ``policy_set.version``.
+        partitions: The partition count P that ``split: even`` limits are shared among.
 
     Raises:
         PolicyExpressionError: A condition or budget amount is not valid CEL (with its position).
     """
 
-    def __init__(self, policy_set: PolicySet, version: SetVersion | None = None) -> None:
+    def __init__(
+        self, policy_set: PolicySet, version: SetVersion | None = None, *, partitions: int = 1
+    ) -> None:
+        if partitions < 1:
+            raise ConfigurationError(f"a policy set is compiled for 1 or more partitions, not {partitions}")
         self.policy_set = policy_set
         self.version: SetVersion = version or policy_set.version
-        self.policies: tuple[CompiledPolicy, ...] = tuple(_compile_one(p) for p in policy_set.policies)
+        self.partitions = partitions
+        """The partition count P of the proposed topics that split limits are shared among."""
+        self.policies: tuple[CompiledPolicy, ...] = tuple(
+            _compile_one(p, partitions) for p in policy_set.policies
+        )
         needs = Needs()
         for compiled in self.policies:
             needs = needs.merge(compiled.needs)
@@ -301,13 +322,19 @@ class Selection:
 _INDEX_LIMIT = 10_000
 
 
-def compile_policy_set(policy_set: PolicySet, version: SetVersion | None = None) -> CompiledPolicySet:
+def compile_policy_set(
+    policy_set: PolicySet, version: SetVersion | None = None, *, partitions: int = 1
+) -> CompiledPolicySet:
     """Compile every CEL expression of ``policy_set`` once (``version``: see :class:`CompiledPolicySet`).
+
+    ``partitions`` is the partition count P of the topology's proposed topics: ``split: even`` limits
+    are shared among them (see the module docs).
 
     Raises:
         PolicyExpressionError: An expression is invalid; the error names the policy, key and position.
+        ConfigurationError: ``partitions`` is below 1.
     """
-    return CompiledPolicySet(policy_set, version)
+    return CompiledPolicySet(policy_set, version, partitions=partitions)
 
 
 def to_ns(moment: datetime) -> int:

@@ -48,12 +48,19 @@ class PolicyEngine:
         policy_set: The first set (a file-loaded :class:`PolicySet`, a compiled one, or a record read
             from the policies topic).
         state: Counters to start from (restored from the gate's changelog); empty by default.
+        partitions: The partition count P of the proposed topics (``split: even`` limits are shared
+            among them); every set version is compiled for it.
     """
 
     def __init__(
-        self, policy_set: PolicySet | CompiledPolicySet | PublishedPolicySet, state: PolicyState | None = None
+        self,
+        policy_set: PolicySet | CompiledPolicySet | PublishedPolicySet,
+        state: PolicyState | None = None,
+        *,
+        partitions: int = 1,
     ) -> None:
-        self._compiled, self.offset = _compile(policy_set)
+        self.partitions = partitions
+        self._compiled, self.offset = _compile(policy_set, partitions)
         self.state = state or PolicyState()
 
     @property
@@ -77,7 +84,7 @@ class PolicyEngine:
         Counters are kept across versions (they are keyed by policy id). Older or equal numbers, and
         other sets' records, are ignored, so the whole policies topic can be fed through here.
         """
-        compiled, offset = _compile(policy_set)
+        compiled, offset = _compile(policy_set, self.partitions)
         new, old = compiled.version, self.version
         if new.name != old.name or new.number <= old.number:
             return None
@@ -86,13 +93,15 @@ class PolicyEngine:
 
 
 def _compile(
-    source: PolicySet | CompiledPolicySet | PublishedPolicySet,
+    source: PolicySet | CompiledPolicySet | PublishedPolicySet, partitions: int
 ) -> tuple[CompiledPolicySet, int | None]:
     if isinstance(source, CompiledPolicySet):
-        return source, None
+        if source.partitions == partitions:
+            return source, None
+        return compile_policy_set(source.policy_set, source.version, partitions=partitions), None
     if isinstance(source, PublishedPolicySet):
-        return compile_policy_set(source.policy_set, source.version), source.offset
-    return compile_policy_set(source), None
+        return compile_policy_set(source.policy_set, source.version, partitions=partitions), source.offset
+    return compile_policy_set(source, partitions=partitions), None
 
 
 def policy_refs(decision: Decision) -> tuple[PolicyRef, ...]:

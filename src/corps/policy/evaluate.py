@@ -207,14 +207,17 @@ class _Run:
         else:
             spent = 0
         window = compiled.limit_text
-        if spent + amount > rule.limit:
-            detail = f"{rule.reason}: {spent:g} + {amount:g} > {rule.limit:g} per {window} ({_scope(key)})"
+        if spent + amount > compiled.budget_limit:
+            limit = compiled.budget_text
+            detail = f"{rule.reason}: {spent:g} + {amount:g} > {limit} per {window} ({_scope(key)})"
             self._hit(compiled, Outcome.DENY, detail)
             return
         new: Counter = SpendCounter(window_start_ms=start, spent=spent + amount)
         self.charges.append(Charge(key, compiled.policy.id, amount, new))
         self._hit(
-            compiled, Outcome.PASS, f"{spent + amount:g} of {rule.limit:g} per {window} ({_scope(key)})"
+            compiled,
+            Outcome.PASS,
+            f"{spent + amount:g} of {compiled.budget_text} per {window} ({_scope(key)})",
         )
 
     # -- the decision --------------------------------------------------------------------------------

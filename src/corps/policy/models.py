@@ -20,6 +20,7 @@ __all__ = [
     "Allow",
     "Budget",
     "CounterScope",
+    "CounterSplit",
     "DefaultEffect",
     "Deny",
     "Expire",
@@ -73,6 +74,20 @@ class CounterScope(StrEnum):
     TYPE = "type"
     STEP = "step"
     WORKFLOW = "workflow"
+
+
+class CounterSplit(StrEnum):
+    """How a throttle's or budget's limit is shared by the partitions of the proposed topics.
+
+    Counters are kept per partition (so decisions are deterministic and replay re-checks them).
+    ``even`` (the default): the configured limit bounds the counter key as a whole — each of the P
+    partitions gets ``1/P`` of it, so the sum over partitions never exceeds the figure written.
+    ``none``: the limit holds on each partition (up to P times the figure for a key spread over P
+    partitions). Counters keyed ``by: [workflow]`` live on one partition and are never split.
+    """
+
+    EVEN = "even"
+    NONE = "none"
 
 
 class Match(BaseModel):
@@ -158,6 +173,7 @@ class Throttle(BaseModel):
 
     A generic cell rate (GCRA, a token bucket in one integer): up to ``burst`` (default ``rate``) events
     may arrive at once; beyond the rate the event is denied. Time is the evaluation time (the record's).
+    ``split`` (default ``even``) shares the rate and burst among the partitions (:class:`CounterSplit`).
     """
 
     model_config = _FROZEN
@@ -166,6 +182,7 @@ class Throttle(BaseModel):
     per: Duration = timedelta(seconds=1)
     burst: int | None = Field(default=None, ge=1)
     by: tuple[CounterScope, ...] = (CounterScope.TENANT,)
+    split: CounterSplit = CounterSplit.EVEN
     reason: str = "rate limit exceeded"
 
     @model_validator(mode="after")
@@ -180,6 +197,7 @@ class Budget(BaseModel):
 
     Windows are aligned to the Unix epoch (``1d`` windows start at 00:00 UTC); an event that would take
     the window's sum over ``limit`` is denied, and the sum starts again at 0 in the next window.
+    ``split`` (default ``even``) shares the limit among the partitions (:class:`CounterSplit`).
     """
 
     model_config = _FROZEN
@@ -188,6 +206,7 @@ class Budget(BaseModel):
     limit: float = Field(gt=0)
     window: Duration = timedelta(days=1)
     by: tuple[CounterScope, ...] = (CounterScope.TENANT,)
+    split: CounterSplit = CounterSplit.EVEN
     reason: str = "budget exhausted"
 
     @model_validator(mode="after")

@@ -11,11 +11,16 @@ Each non-blank line is a CloudEvents JSON event (the form ``corps publish`` read
 ``step`` are optional. ``evaluated_at`` is the evaluation time (default: the event's ``time``);
 ``expect`` an effect the decision must have, so a team's CI can pin its policies' behaviour. Counters
 carry over from line to line, so throttles and budgets can be tested too.
+
+Counters are kept per partition, as in the gate, for the partition count P the set was compiled for
+(``corps policy test --partitions``; default 1). An event's partition is its line's ``partition``, else
+the one librdkafka's default partitioner gives its workflow id (CRC-32 of the key modulo P).
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,11 +36,11 @@ from corps.policy.evaluate import evaluate
 from corps.policy.inputs import ProposedEvent
 from corps.policy.state import PolicyState
 
-__all__ = ["CaseInputError", "CaseResult", "PolicyCase", "parse_cases", "run_cases"]
+__all__ = ["CaseInputError", "CaseResult", "PolicyCase", "parse_cases", "partition_of", "run_cases"]
 
 DEFAULT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 _KNOWN = {"specversion", "type", "tenant", "data", "id", "source", "time", "workflowid", "workflow_id",
-          "step", "causationid", "evaluated_at", "expect", "datacontenttype"}  # fmt: skip
+          "step", "causationid", "evaluated_at", "expect", "datacontenttype", "partition"}  # fmt: skip
 
 
 class CaseInputError(ConfigurationError):
@@ -55,12 +60,14 @@ class PolicyCase:
         event: The event.
         evaluated_at: The evaluation time.
         expect: The effect the decision must have, if given.
+        partition: The partition the line names, if any (else the workflow id's).
     """
 
     line: int
     event: ProposedEvent
     evaluated_at: datetime
     expect: Effect | None
+    partition: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +130,33 @@ def _case(body: Any, line: int) -> PolicyCase:
     expect = body.get("expect")
     if expect is not None and expect not in {e.value for e in Effect}:
         raise CaseInputError(line, f"expect must be one of {', '.join(e.value for e in Effect)}")
+    partition = body.get("partition")
+    if partition is not None and (
+        isinstance(partition, bool) or not isinstance(partition, int) or partition < 0
+    ):
+        raise CaseInputError(line, f"partition must be a non-negative integer, not {partition!r}")
     return PolicyCase(
-        line, ProposedEvent(envelope, body["data"]), evaluated_at, Effect(expect) if expect else None
+        line,
+        ProposedEvent(envelope, body["data"]),
+        evaluated_at,
+        Effect(expect) if expect else None,
+        partition,
     )
+
+
+def partition_of(case: PolicyCase, partitions: int) -> int:
+    """The partition ``case`` is decided on: its own, else librdkafka's for its workflow id as key.
+
+    Raises:
+        CaseInputError: The line names a partition that is not below ``partitions``.
+    """
+    if case.partition is not None:
+        if case.partition >= partitions:
+            raise CaseInputError(
+                case.line, f"partition {case.partition} is not below the {partitions} partitions"
+            )
+        return case.partition
+    return zlib.crc32(case.event.envelope.workflow_id.encode()) % partitions
 
 
 def parse_cases(lines: Iterable[str]) -> list[PolicyCase]:
@@ -152,14 +183,22 @@ def run_cases(
     state: PolicyState | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
 ) -> list[CaseResult]:
-    """Decide about each case in order, carrying the counters from one to the next.
+    """Decide about each case in order, carrying each partition's counters from one case to the next.
 
-    ``on_result`` is called after each case (e.g. to advance a progress bar).
+    ``state`` seeds every partition. ``on_result`` is called after each case (e.g. to advance a
+    progress bar).
+
+    Raises:
+        CaseInputError: A case names a partition not below ``policy_set.partitions``.
     """
-    current = state or PolicyState()
+    seed = state or PolicyState()
+    states: dict[int, PolicyState] = {}
     results = []
     for case in cases:
-        decision, current = evaluate(policy_set, case.event, current, case.evaluated_at)
+        partition = partition_of(case, policy_set.partitions)
+        decision, states[partition] = evaluate(
+            policy_set, case.event, states.get(partition, seed), case.evaluated_at
+        )
         results.append(CaseResult(case, decision))
         if on_result is not None:
             on_result(results[-1])

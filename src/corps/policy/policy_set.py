@@ -4,6 +4,8 @@ The set's content — name, default effect, error handling and the policies sort
 canonical JSON (sorted keys, no spaces); its SHA-256 is the set's ``digest``. ``number`` increases by
 one each time ``corps policy apply`` publishes a changed set under the same name (0: never published).
 Because policies are kept sorted by id, the digest does not depend on the order files were given in.
+Every field is in the content, defaults included (a throttle's or budget's ``split`` too), so the
+digest names the meaning of the limits, not just the text of the files.
 """
 
 from __future__ import annotations
@@ -99,9 +101,29 @@ class PolicySet(BaseModel):
         if not isinstance(content, dict):
             raise ConfigurationError("a policy set's content is a JSON object")
         try:
-            return cls.model_validate({**content, "number": number})
+            return cls.model_validate({**_legacy_split(content), "number": number})
         except ValidationError as exc:
             raise ConfigurationError(f"invalid policy set content: {exc}") from exc
+
+
+def _legacy_split(content: dict[str, Any]) -> dict[str, Any]:
+    """Content published before ``split`` existed: its throttles and budgets held per partition.
+
+    Such content is read as ``split: none`` — the meaning its decisions were taken under — so replay
+    re-checks them; re-applying the files publishes a new version with the current default.
+    """
+    policies = content.get("policies")
+    if not isinstance(policies, list):
+        return content
+    fixed = []
+    for policy in policies:
+        if isinstance(policy, dict):
+            for key in ("throttle", "budget"):
+                rule = policy.get(key)
+                if isinstance(rule, dict) and "split" not in rule:
+                    policy = {**policy, key: {**rule, "split": "none"}}
+        fixed.append(policy)
+    return {**content, "policies": fixed}
 
 
 def canonical_json(data: Any) -> str:

@@ -120,17 +120,25 @@ class PolicySetReevaluator:
     ``set_digest`` field); the set with that content digest is evaluated through
     :class:`~corps.orchestrator.policy_gate.EnginePolicy` — the code the gate runs — at the proposed
     record's timestamp, with the throttle and budget counters threaded in decision order, per partition
-    (as the gate keeps them).
+    (as the gate keeps them), and ``split: even`` limits shared among the same partition count.
 
     Args:
         sets: Every set version that may be named (files, or versions read from the policies topic).
         codec: Re-encodes redacted payloads (as the gate does) so they can be compared byte for byte.
+        partitions: The partition count P of the replayed topology's topics (the gate's P).
     """
 
-    def __init__(self, sets: Iterable[PolicySet | CompiledPolicySet], codec: EventCodec) -> None:
+    def __init__(
+        self, sets: Iterable[PolicySet | CompiledPolicySet], codec: EventCodec, *, partitions: int = 1
+    ) -> None:
         self._sets: dict[str, CompiledPolicySet] = {}
         for item in sets:
-            compiled = item if isinstance(item, CompiledPolicySet) else compile_policy_set(item)
+            if isinstance(item, CompiledPolicySet):
+                compiled = item
+                if item.partitions != partitions:
+                    compiled = compile_policy_set(item.policy_set, item.version, partitions=partitions)
+            else:
+                compiled = compile_policy_set(item, partitions=partitions)
             self._sets[compiled.version.digest] = compiled
         self._codec = codec
         self._states: dict[int, PolicyState] = {}  # the gate keeps counters per partition
@@ -148,7 +156,8 @@ class PolicySetReevaluator:
         if decided.gate_event is None or decided.context is None:
             return "the proposed record (whose timestamp is the evaluation time) was not read"
         partition = decided.gate_event.raw.partition
-        engine = PolicyEngine(compiled, self._states.get(partition, PolicyState()))
+        state = self._states.get(partition, PolicyState())
+        engine = PolicyEngine(compiled, state, partitions=compiled.partitions)
         decision = EnginePolicy(engine, self._codec).decide(decided.gate_event, decided.context)
         self._states[partition] = engine.state
         return Reevaluation(

@@ -1,9 +1,10 @@
 """Throttle and budget counters in the gate are kept per partition of the proposed topics.
 
-What that means, pinned: a limit holds per partition (a tenant spread over two partitions gets the
-rate on each); a partition's counters are written to, and restored from, its own changelog partition
-— so a replica that takes a partition over continues exactly where the previous one stopped, and
-several replicas decide exactly as one; a failed transaction forgets its charges.
+What that means, pinned with ``split: none`` (the limit held on each partition; the default even
+split is in test_policy_split.py): a tenant spread over two partitions gets the rate on each; a
+partition's counters are written to, and restored from, its own changelog partition — so a replica
+that takes a partition over continues exactly where the previous one stopped, and several replicas
+decide exactly as one; a failed transaction forgets its charges.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ set: s
 policies:
   - id: rate
     version: 1
-    throttle: {rate: 2, per: 1m, by: [tenant]}
+    throttle: {rate: 2, per: 1m, by: [tenant], split: none}
 """
 CONTEXT = GateContext(cast(Any, None), 0, T0)
 
 
 def gate(tmp_path: Path) -> EnginePolicy:
-    return EnginePolicy(PolicyEngine(policy_set(tmp_path, RATE)), cast(EventCodec, None))
+    return EnginePolicy(PolicyEngine(policy_set(tmp_path, RATE), partitions=3), cast(EventCodec, None))
 
 
 def proposed(partition: int, seconds: int, tenant: str = "acme") -> GateEvent:
@@ -46,7 +47,7 @@ def effects(policy: EnginePolicy, events: list[GateEvent]) -> list[str]:
     return [str(m) for m in made]
 
 
-def test_a_limit_holds_per_partition(tmp_path: Path) -> None:
+def test_a_split_none_limit_holds_per_partition(tmp_path: Path) -> None:
     policy = gate(tmp_path)
     run = [proposed(0, 1), proposed(0, 2), proposed(1, 3), proposed(0, 4), proposed(1, 5), proposed(1, 6)]
     assert effects(policy, run) == ["ALLOW", "ALLOW", "ALLOW", "DENY", "ALLOW", "DENY"]
