@@ -2,9 +2,9 @@
 
 The counterpart of :mod:`corps.events.avro_writer` for reading a body with its own writer schema (no
 schema resolution: the codec uses fastavro whenever the reader's schema differs from the writer's).
-:func:`compile_reader` covers the same Avro subset as the writer, minus nothing, and returns ``None``
-for the rest. A unit test holds its results to fastavro's for every schema in ``schemas/`` and a
-battery of edge values, and checks that corrupt bodies fail.
+:func:`compile_reader` covers the writer's Avro subset plus unions of any branches, and returns
+``None`` for the rest (logical types). A unit test holds its results to fastavro's for every schema
+in ``schemas/`` and a battery of edge values, and checks that corrupt bodies fail.
 
 A compiled reader is called as ``read(buf, pos)`` and returns ``(datum, end)``. A body that ends early
 raises ``EOFError`` or ``IndexError`` (the codec reports a truncated body); one that cannot be valid
