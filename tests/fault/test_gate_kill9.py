@@ -36,8 +36,8 @@ policies:
   - id: daily-budget
     version: 1
     match: {{events: [A]}}
-    budget: {{amount: "1", limit: {limit}, window: 1d, by: [tenant]}}
-"""
+    budget: {{amount: "1", limit: {limit}, window: 1d, by: [tenant], split: none}}
+"""  # split: none - each tenant proposes on one workflow (one partition): its whole limit is there
 
 
 @pytest.fixture
