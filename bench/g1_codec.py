@@ -122,9 +122,18 @@ def _publish(
 
 
 def _publish_raw(
-    producer: Producer, errors: DeliveryErrors, topic: str, count: int, cpu: list[float] | None = None
+    producer: Producer,
+    errors: DeliveryErrors,
+    topic: str,
+    count: int,
+    cpu: list[float] | None = None,
+    headers: list[tuple[str, str | bytes | None]] | None = None,
 ) -> float:
-    """The paired raw round: the same keys and value size, bytes only, no envelope or headers."""
+    """The paired raw round: the same keys and value size, bytes only, no envelope or headers.
+
+    With ``headers``, every record carries that prebuilt list (corps' CloudEvents headers, no corps
+    code per record): the ceiling any binary-mode envelope on this client can reach.
+    """
     produce, poll = producer.produce, producer.poll
     value = encode(0)
     keys = [workflow_key(i) for i in range(1024)]
@@ -133,7 +142,7 @@ def _publish_raw(
     for seq in range(count):
         while True:
             try:
-                produce(topic, value, keys[seq & 1023])
+                produce(topic, value, keys[seq & 1023], headers=headers)
                 break
             except BufferError:
                 poll(0.005)
@@ -151,11 +160,18 @@ def _publish_raw(
 
 
 def _consume_pass(
-    ctx: BenchContext, codec: EventCodec | None, topic: str, count: int, cpu: list[float] | None = None
+    ctx: BenchContext,
+    codec: EventCodec | None,
+    topic: str,
+    count: int,
+    cpu: list[float] | None = None,
+    *,
+    headers: bool = False,
 ) -> float:
     """Read (and decode, with a codec) ``count`` records with a fresh consumer; msgs/s after the first batch.
 
-    Without a codec this is the paired raw pass: the same records, only ``message.error()`` checked.
+    Without a codec this is the paired raw pass: the same records, only ``message.error()`` checked
+    (and, with ``headers``, ``message.headers()`` read: the ceiling of any binary-mode envelope).
     With ``cpu``, appends this thread's CPU microseconds per record over the same stretch.
     """
     consumer = Consumer(consumer_config(ctx.client_config, ctx.unique_name("g1")))
@@ -173,6 +189,8 @@ def _consume_pass(
                 if message.error() is None:
                     if decode is not None:
                         decode(wrap(message), TicketOpened)
+                    elif headers:
+                        message.headers()
                     remaining -= 1
             if messages and not first_at:
                 first_at, cpu_first = time.perf_counter(), time.thread_time()
@@ -252,11 +270,18 @@ def run(ctx: BenchContext) -> list[Result]:
         calls = writer.registry_calls
         rates: list[float] = []
         paired: list[float] = []
+        ceiling: list[float] = []
+        prebuilt: list[tuple[str, str | bytes | None]] = [
+            *Envelope.new(
+                TicketOpened.event_type, tenant="acme", workflow_id=workflow_key(0).decode(), source=_SOURCE
+            ).to_headers()
+        ]
         cpu: list[float] = []
         raw_cpu: list[float] = []
         for _ in range(_ROUNDS):  # raw and corps rounds alternate, so both see the same machine load
             paired.append(per_round / _publish_raw(producer, errors, raw_topic, per_round, raw_cpu))
             rates.append(per_round / _publish(producer, errors, writer, topic, payload, per_round, cpu))
+            ceiling.append(per_round / _publish_raw(producer, errors, raw_topic, per_round, headers=prebuilt))
         produce_calls = writer.registry_calls - calls
         total = warmup + per_round * _ROUNDS
 
@@ -267,9 +292,11 @@ def run(ctx: BenchContext) -> list[Result]:
         paired_passes: list[float] = []
         read_cpu: list[float] = []
         raw_read_cpu: list[float] = []
+        read_ceiling: list[float] = []
         for _ in range(_PASSES):
             paired_passes.append(_consume_pass(ctx, None, topic, total, raw_read_cpu))
             passes.append(_consume_pass(ctx, reader, topic, total, read_cpu))
+            read_ceiling.append(_consume_pass(ctx, None, topic, total, headers=True))
         consume_calls = reader.registry_calls - calls
         profile = _profile(writer, topic, payload)
     finally:
@@ -341,6 +368,32 @@ def run(ctx: BenchContext) -> list[Result]:
             detail={
                 "raw_msgs_per_s": [round(r) for r in paired_passes],
                 "corps_msgs_per_s": [round(r) for r in passes],
+            },
+        ),
+        Result(
+            id="G1.produce_headers_ceiling",
+            label="raw produce with corps' prebuilt headers, no corps code (the envelope's ceiling)",
+            value=round(statistics.median(ceiling)),
+            unit="msgs/s",
+            ratio=round(statistics.median(ceiling) / statistics.median(paired), 3),
+            detail={
+                "raw_msgs_per_s": [round(r) for r in paired],
+                "headers_only_msgs_per_s": [round(r) for r in ceiling],
+                "meaning": "the best ratio any binary-mode CloudEvents producer on confluent-kafka "
+                "can reach against headerless bytes: the cost of the headers in the client alone",
+            },
+        ),
+        Result(
+            id="G1.consume_headers_ceiling",
+            label="raw consume reading message.headers(), no corps code (the envelope's ceiling)",
+            value=round(statistics.median(read_ceiling)),
+            unit="msgs/s",
+            ratio=round(statistics.median(read_ceiling) / statistics.median(paired_passes), 3),
+            detail={
+                "raw_msgs_per_s": [round(r) for r in paired_passes],
+                "headers_only_msgs_per_s": [round(r) for r in read_ceiling],
+                "meaning": "the best ratio any binary-mode CloudEvents consumer on confluent-kafka "
+                "can reach against a loop that does not read the headers",
             },
         ),
         Result(
