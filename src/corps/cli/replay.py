@@ -6,8 +6,6 @@ when Kafka / the registry cannot be reached; 3 when ``--verify`` found a discrep
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,10 +41,6 @@ from corps.topology import TopologyError, format_diagnostics, load_topology
 __all__ = ["replay"]
 
 VERIFY_FAILED = 3
-AUTO_WORKERS_FROM = 200_000
-"""Records from which ``--workers`` defaults to the CPU count. Split into partition groups, the folding
-critical path is 1.2-1.4x shorter on 2 idle cores (``python -m bench.g6_profile``); below this size
-the workers' start-up (a forkserver importing corps, a consumer and a registry client each) eats it."""
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -158,8 +152,8 @@ def _progress(err: Console, total: int) -> Iterator[Any]:
     "--workers",
     type=click.IntRange(min=1),
     help="Processes that read and fold partition groups in parallel (same output for any number; "
-    f"--verify and --through fold in one). Default: the CPU count from {AUTO_WORKERS_FROM:,} records, "
-    "else 1.",
+    "--verify and --through fold in one). Default 1: worth raising only where cores are idle "
+    "(the broker on the same 2 cores: 2 workers ran at 0.74x one process in make bench).",
 )
 @click.option(
     "--events/--no-events",
@@ -247,7 +241,7 @@ def replay(
             if follow:
                 follow_log(replayer, options, fmt, Console(file=open_output(out), highlight=False))
                 return
-            report, shadow = _run(replayer, options, agent, tape, live_calls, err, auto=workers is None)
+            report, shadow = _run(replayer, options, agent, tape, live_calls, err)
     except CorpsError as exc:
         raise click.ClickException(str(exc)) from exc
     write_report(report, shadow, fmt, out, show_events, topology, err)
@@ -262,12 +256,8 @@ def _run(
     tape: CallTape | None,
     live_calls: bool,
     err: Console,
-    *,
-    auto: bool,
 ) -> tuple[ReplayReport, ShadowReport | None]:
     spans = replayer.plan(options)
-    if auto and sum(s.size for s in spans) >= AUTO_WORKERS_FROM:
-        options = dataclasses.replace(options, workers=os.cpu_count() or 1)
     kept: list[LogRecord] = []
     with _progress(err, sum(s.size for s in spans)) as advance:
         report = replayer.run(options, spans=spans, on_batch=advance, sink=kept.append if agent else None)
