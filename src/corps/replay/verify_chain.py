@@ -17,145 +17,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
 
-from corps.events.lifecycle import PolicyRef
-from corps.orchestrator.chain import Link, event_digest, link_hash, link_version
 from corps.orchestrator.gate import DECISION_SOURCE, decision_id
+from corps.replay.chain_links import ChainChecker, ChainLink, ChainResult, VerifiedLink
+from corps.replay.chain_placement import check_forged, check_reordered
 from corps.replay.coverage import Coverage
 from corps.replay.records import LogRecord
 from corps.replay.topics import ReplayTopics, Role
-from corps.replay.verification import Check, Finding, Severity, Verification
+from corps.replay.verification import Verification
 
 __all__ = ["ChainLink", "ChainResult", "VerifiedLink", "verify_chain"]
-
-_ADMITTING = ("ALLOW", "REDACT")
-
-
-@dataclass(frozen=True)
-class ChainLink:
-    """One decision record read as a chain link.
-
-    The ``set_*`` fields and the evaluation time come with ``PolicyDecision`` v2; they are covered by
-    :func:`~corps.orchestrator.chain.link_hash` in link format 2 (``chain_version``, read from the
-    record's ``ce_chainversion`` header; 1 when absent).
-    """
-
-    record: LogRecord
-    sequence: int
-    event_id: str
-    event_type: str
-    effect: str
-    reason: str
-    policies: tuple[PolicyRef, ...]
-    redacted_fields: tuple[str, ...]
-    prev_hash: str
-    hash: str
-    set_name: str = ""
-    set_version: int = 0
-    set_digest: str = ""
-    evaluated_at_ms: int | None = None
-    chain_version: int = 1
-
-    @classmethod
-    def of(cls, record: LogRecord, data: Mapping[str, Any]) -> ChainLink:
-        """Read a decoded ``PolicyDecision`` record.
-
-        Raises:
-            KeyError, TypeError, ValueError: A field is missing or has the wrong shape.
-        """
-        return cls(
-            record=record,
-            sequence=int(data["sequence"]),
-            event_id=str(data["decided_event_id"]),
-            event_type=str(data["decided_event_type"]),
-            effect=str(data["effect"]),
-            reason=str(data["reason"]),
-            policies=tuple(
-                PolicyRef(policy_id=str(p["policy_id"]), policy_version=str(p["policy_version"]))
-                for p in data.get("policies") or ()
-            ),
-            redacted_fields=tuple(str(f) for f in data.get("redacted_fields") or ()),
-            prev_hash=str(data["prev_hash"]),
-            hash=str(data["hash"]),
-            set_name=str(data.get("set_name") or ""),
-            set_version=int(data.get("set_version") or 0),
-            set_digest=str(data.get("set_digest") or ""),
-            evaluated_at_ms=None if data.get("evaluated_at_ms") is None else int(data["evaluated_at_ms"]),
-            chain_version=link_version(record.headers),
-        )
-
-    @property
-    def admitting(self) -> bool:
-        """True when the link admitted its event (the event is on an admitted topic)."""
-        return self.effect in _ADMITTING
-
-    def recompute(self, event: LogRecord) -> str:
-        """The link's hash over ``event`` as it sits in the log."""
-        link = Link(
-            event_id=self.event_id,
-            event_type=self.event_type,
-            effect=self.effect,
-            reason=self.reason,
-            policies=self.policies,
-            redacted_fields=self.redacted_fields,
-            set_name=self.set_name,
-            set_version=self.set_version,
-            set_digest=self.set_digest,
-            evaluated_at_ms=self.evaluated_at_ms,
-        )
-        digest = event_digest(event.topic, event.key, event.headers, event.value)
-        return link_hash(self.prev_hash, self.sequence, link, digest, self.chain_version)
-
-
-@dataclass
-class VerifiedLink:
-    """A link and the event it was checked against.
-
-    Attributes:
-        link: The link.
-        event: The record it decided about (``None`` when not found or not read).
-        verified: True when the link's hash was recomputed from that record and matched.
-    """
-
-    link: ChainLink
-    event: LogRecord | None
-    verified: bool
-
-
-@dataclass
-class ChainResult:
-    """One workflow's chain after checking.
-
-    Attributes:
-        workflow_id: The workflow.
-        links: One link per sequence number present, in order.
-        from_zero: True when the chain was read from its first link.
-        errors: How many discrepancies were found in it.
-    """
-
-    workflow_id: str
-    links: list[VerifiedLink] = field(default_factory=list)
-    from_zero: bool = True
-    errors: int = 0
-
-
-class _Checker:
-    def __init__(self, workflow_id: str, topics: ReplayTopics, coverage: Coverage, out: Verification) -> None:
-        self.workflow_id = workflow_id
-        self.topics = topics
-        self.coverage = coverage
-        self.out = out
-        self.result = ChainResult(workflow_id)
-
-    def error(self, kind: str, message: str, **where: Any) -> None:
-        self.result.errors += 1
-        self.out.add(Finding(Check.CHAIN, kind, Severity.ERROR, self.workflow_id, message, **where))
-
-    def note(self, kind: str, message: str, **where: Any) -> None:
-        self.out.add(Finding(Check.CHAIN, kind, Severity.NOTE, self.workflow_id, message, **where))
 
 
 def verify_chain(
@@ -177,18 +49,18 @@ def verify_chain(
         out: Where findings and counts go.
         event_topics: Event type (Avro fullname) -> the admitted topic it goes to.
     """
-    check = _Checker(workflow_id, topics, coverage, out)
+    check = ChainChecker(workflow_id, topics, coverage, out)
     decisions = topics.topics.decisions
     links = _links(check, [r for r in records if r.topic == decisions])
     out.count("chains")
     out.count("links", len(links))
     chained = _walk(check, links, records, event_topics)
-    _forged(check, records, chained)
-    _reordered(check, chained)
+    check_forged(check, records, chained)
+    check_reordered(check, chained)
     return check.result
 
 
-def _links(check: _Checker, records: list[LogRecord]) -> list[ChainLink]:
+def _links(check: ChainChecker, records: list[LogRecord]) -> list[ChainLink]:
     links: list[ChainLink] = []
     for record in sorted(records, key=LogRecord.position):
         try:
@@ -216,7 +88,7 @@ def _links(check: _Checker, records: list[LogRecord]) -> list[ChainLink]:
 
 
 def _walk(
-    check: _Checker, links: list[ChainLink], records: Sequence[LogRecord], event_topics: Mapping[str, str]
+    check: ChainChecker, links: list[ChainLink], records: Sequence[LogRecord], event_topics: Mapping[str, str]
 ) -> dict[int, tuple[LogRecord, int]]:
     """Check every link in sequence order; return id(record) -> (record, sequence) of chained events."""
     by_seq: dict[int, list[ChainLink]] = defaultdict(list)
@@ -276,7 +148,7 @@ def _walk(
     return chained
 
 
-def _order(check: _Checker, links: list[ChainLink]) -> None:
+def _order(check: ChainChecker, links: list[ChainLink]) -> None:
     """Links must appear in the decision log in sequence order."""
     for before, after in pairwise(links):
         if after.sequence < before.sequence:
@@ -288,7 +160,7 @@ def _order(check: _Checker, links: list[ChainLink]) -> None:
             )
 
 
-def _duplicates(check: _Checker, link: ChainLink, others: list[ChainLink]) -> None:
+def _duplicates(check: ChainChecker, link: ChainLink, others: list[ChainLink]) -> None:
     for other in others:
         same = other.hash == link.hash and other.event_id == link.event_id
         kind, what = ("duplicate", "a second copy of") if same else ("conflicting-link", "a different")
@@ -301,7 +173,7 @@ def _duplicates(check: _Checker, link: ChainLink, others: list[ChainLink]) -> No
 
 
 def _event(
-    check: _Checker,
+    check: ChainChecker,
     link: ChainLink,
     candidates: list[LogRecord],
     event_topics: Mapping[str, str],
@@ -347,7 +219,7 @@ def _event(
     return None, False
 
 
-def _missing(check: _Checker, link: ChainLink, topic: str | None) -> None:
+def _missing(check: ChainChecker, link: ChainLink, topic: str | None) -> None:
     where = link.record.describe()
     partition = link.record.partition
     if topic is None:
@@ -388,62 +260,5 @@ def _missing(check: _Checker, link: ChainLink, topic: str | None) -> None:
     )
 
 
-def _from_start(check: _Checker, record: LogRecord) -> bool:
+def _from_start(check: ChainChecker, record: LogRecord) -> bool:
     return check.coverage.from_start(record.topic, record.partition)
-
-
-def _forged(check: _Checker, records: Sequence[LogRecord], chained: dict[int, tuple[LogRecord, int]]) -> None:
-    """Records on admitted topics must each be some link's event."""
-    decided = {vl.link.event_id for vl in check.result.links}
-    for record in sorted(records, key=LogRecord.position):
-        role = check.topics.roles.get(record.topic)
-        if role is None or not role.admitted_side or id(record) in chained:
-            continue
-        check.out.count("events")
-        if record.event_id in decided:
-            continue  # reported against its link (altered or duplicate copy)
-        decisions = check.topics.topics.decisions
-        in_range = check.coverage.from_start(decisions, record.partition) and not check.coverage.near_end(
-            record.timestamp_ms
-        )
-        if not check.result.from_zero or not in_range:
-            check.note(
-                "outside-range",
-                f"{record.event_type} {record.event_id}: its link may be before the range",
-                location=record.describe(),
-                event_id=record.event_id,
-            )
-            continue
-        what = (
-            f"{record.event_type} {record.event_id}"
-            if record.event_id
-            else "a record without a valid envelope"
-        )
-        check.error(
-            "forged",
-            f"{what} is on admitted topic {record.topic}, but no link of the gate's chain admitted it",
-            location=record.describe(),
-            event_id=record.event_id,
-        )
-
-
-def _reordered(check: _Checker, chained: dict[int, tuple[LogRecord, int]]) -> None:
-    """On each admitted partition, chained events must sit in the order of their links."""
-    check.out.count("events", len(chained))
-    by_partition: dict[tuple[str, int], list[tuple[int, int, LogRecord]]] = defaultdict(list)
-    for record, sequence in chained.values():
-        role = check.topics.roles.get(record.topic)
-        if role is not None and role.admitted_side:
-            by_partition[(record.topic, record.partition)].append((record.offset, sequence, record))
-    for key in sorted(by_partition):
-        placed = sorted(by_partition[key], key=lambda item: item[0])
-        for (_, seq_a, rec_a), (_, seq_b, rec_b) in pairwise(placed):
-            if seq_b < seq_a:
-                check.error(
-                    "reordered",
-                    f"{rec_b.event_type} {rec_b.event_id} (link {seq_b}) sits after {rec_a.event_type} "
-                    f"{rec_a.event_id} (link {seq_a}) at {rec_a.describe()}",
-                    sequence=seq_b,
-                    location=rec_b.describe(),
-                    event_id=rec_b.event_id,
-                )
