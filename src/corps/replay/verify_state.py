@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import UTC, datetime
 
-from corps.events import EventCodec, RawRecord
+from corps.events import EventCodec
 from corps.events.errors import RecordError, RegistryError
 from corps.events.lifecycle import WorkflowCompensated, WorkflowCompleted, WorkflowFailed
 from corps.orchestrator import (
@@ -28,12 +28,13 @@ from corps.orchestrator import (
     Status,
     WorkflowState,
 )
-from corps.orchestrator.chain import ChainHead, event_digest
+from corps.orchestrator.chain import ChainHead
 from corps.orchestrator.driver import ORCHESTRATOR_SOURCE, Driver
 from corps.orchestrator.gate import Admitted, Gate
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord
 from corps.replay.records import LogRecord
+from corps.replay.state_diff import describe_out, difference
 from corps.replay.topics import ReplayTopics
 from corps.replay.verification import Check, Finding, Severity, Verification
 from corps.replay.verify_chain import ChainResult, VerifiedLink
@@ -197,12 +198,12 @@ class _Run:
                 return True
         expected = self.pending.popleft()
         self.out.count("orchestrator_events")
-        difference = self._difference(expected, event)
-        if difference:
+        diff = difference(self.owner.codec, expected, event)
+        if diff:
             self.error(
                 "state-mismatch",
                 f"the orchestrator wrote {event.short_type} {event.event_id}, "
-                f"but re-derivation writes {difference}",
+                f"but re-derivation writes {diff}",
                 verified,
             )
         if not self.pending:
@@ -224,7 +225,7 @@ class _Run:
             missing = self.pending.popleft()
             self.error(
                 "missing-emission",
-                f"re-derivation writes {_describe_out(missing)} before link {verified.link.sequence}, "
+                f"re-derivation writes {describe_out(missing)} before link {verified.link.sequence}, "
                 "but the log has no such event",
                 verified,
             )
@@ -246,44 +247,12 @@ class _Run:
                 return
             self.store.put(record.model_copy(update={"saga": transition.state}))
 
-    def _difference(self, expected: OutRecord, event: LogRecord) -> str:
-        if event_digest(expected.topic, expected.key, expected.headers, expected.value) == event_digest(
-            event.topic, event.key, event.headers, event.value
-        ):
-            return ""
-        diffs: list[str] = []
-        derived_h = {
-            n: (v or b"").decode(errors="replace") for n, v in expected.headers if n.startswith("ce_")
-        }
-        recorded_h = {n: (v or b"").decode(errors="replace") for n, v in event.headers if n.startswith("ce_")}
-        diffs.extend(
-            f"{name} {derived_h.get(name)!r} (recorded {recorded_h.get(name)!r})"
-            for name in sorted(set(derived_h) | set(recorded_h))
-            if derived_h.get(name) != recorded_h.get(name)
-        )
-        try:
-            _, derived = self.owner.codec.decode_datum(
-                RawRecord(expected.topic, 0, 0, expected.key, expected.value, expected.headers)
-            )
-            _, recorded = self.owner.codec.decode_datum(event.raw())
-        except (RecordError, RegistryError) as exc:
-            diffs.append(f"payload not comparable: {exc}")
-        else:
-            diffs.extend(
-                f"{name}={derived[name]!r} (recorded {recorded[name]!r})"
-                for name in sorted(set(derived) & set(recorded))
-                if derived[name] != recorded[name]
-            )
-        if not diffs:
-            return ""  # the same event written with another schema version
-        return f"{_describe_out(expected)}: " + "; ".join(diffs)
-
     def finish(self, chain: ChainResult) -> None:
         last = chain.links[-1] if chain.links else None
         for missing in self.pending:
             self.error(
                 "missing-emission",
-                f"re-derivation writes {_describe_out(missing)} after the last link, but the log has no such "
+                f"re-derivation writes {describe_out(missing)} after the last link, but the log has no such "
                 "event",
                 last,
             )
@@ -305,10 +274,3 @@ class _Run:
                 f"re-derivation ends the workflow {derived}, but the log records no end",
                 last,
             )
-
-
-def _describe_out(record: OutRecord) -> str:
-    headers = dict(record.headers)
-    kind = (headers.get("ce_type") or b"?").decode(errors="replace").rpartition(".")[2]
-    event_id = (headers.get("ce_id") or b"?").decode(errors="replace")
-    return f"{kind} {event_id}"
