@@ -11,53 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from corps.events.lifecycle import (
-    ApprovalDenied,
-    ApprovalGranted,
-    ApprovalRequested,
-    CompensationCompleted,
-    CompensationFailed,
-    CompensationRequested,
-    StepFailed,
-    WorkflowCompensated,
-    WorkflowCompleted,
-    WorkflowFailed,
-    WorkflowStarted,
-)
 from corps.replay.filters import RecordFilter
 from corps.replay.records import LogRecord
-from corps.replay.stages import WorkflowFold, merge_folds, open_status, stage_of
+from corps.replay.stages import WorkflowFold, merge_folds
 from corps.replay.timeline import (
-    Approval,
-    CompensationStep,
     GateDecision,
     Stage,
-    StepRun,
     TimelineEntry,
-    WorkflowStatus,
     WorkflowTimeline,
 )
+from corps.replay.timeline_summary import timeline_of
 from corps.replay.topics import ReplayTopics, Role
 from corps.topology import Topology
 
 __all__ = ["TimelineBuilder"]
 
 _LIFECYCLE = "corps.lifecycle."
-_TERMINAL = {
-    WorkflowCompleted.event_type: WorkflowStatus.COMPLETED,
-    WorkflowCompensated.event_type: WorkflowStatus.COMPENSATED,
-    WorkflowFailed.event_type: WorkflowStatus.FAILED,
-}
-_COMPENSATION = {
-    CompensationRequested.event_type: "requested",
-    CompensationCompleted.event_type: "completed",
-    CompensationFailed.event_type: "failed",
-}
-_APPROVAL = {
-    ApprovalRequested.event_type: "requested",
-    ApprovalGranted.event_type: "granted",
-    ApprovalDenied.event_type: "denied",
-}
 _SKIPPED = (Role.STATE, Role.DEAD_LETTERS)
 _ADMITTED_SIDE = frozenset(role for role in Role if role.admitted_side)
 
@@ -216,7 +185,7 @@ class TimelineBuilder:
         for workflow_id, wf in self._workflows.items():
             if not chosen.keeps_workflow(workflow_id, wf.tenant):
                 continue
-            timeline = self._timeline(workflow_id, wf)
+            timeline = timeline_of(workflow_id, wf, self.topology)
             if chosen.narrows_events:
                 timeline.entries = [
                     e for e in timeline.entries if chosen.keeps_event(e.event_type, e.source, e.step, e.data)
@@ -227,78 +196,6 @@ class TimelineBuilder:
         far = float("inf")
         timelines.sort(key=lambda t: (t.started_at.timestamp() if t.started_at else far, t.workflow_id))
         return timelines
-
-    def _timeline(self, workflow_id: str, wf: WorkflowFold) -> WorkflowTimeline:
-        entries = list(wf.entries.values())
-        for entry in entries:
-            entry.decisions.sort(key=lambda d: (d.sequence, d.location))
-            entry.locations.sort()
-            entry.stage = stage_of(entry, entry.event_id in wf.admitted)
-        entries.sort(key=TimelineEntry.sort_key)
-        times = {e.event_id: e.time for e in entries}
-        for entry in entries:
-            cause = times.get(entry.causation_id) if entry.causation_id else None
-            if cause is not None and entry.time is not None:
-                entry.since_cause_ms = round((entry.time - cause).total_seconds() * 1000)
-        timeline = WorkflowTimeline(
-            workflow_id=workflow_id,
-            tenant=wf.tenant or "",
-            workflow=self.topology.workflow.name,
-            status=WorkflowStatus.PROPOSED,
-            started_at=None,
-            finished_at=None,
-            entries=entries,
-        )
-        self._summarise(timeline)
-        return timeline
-
-    def _summarise(self, timeline: WorkflowTimeline) -> None:
-        live = [e for e in timeline.entries if e.stage in (Stage.ADMITTED, Stage.REDACTED, Stage.EMITTED)]
-        requested_per_step: dict[str, int] = {}
-        started = None
-        for entry in live:
-            data = entry.data or {}
-            step = str(data.get("step", entry.step or ""))
-            if entry.event_type == WorkflowStarted.event_type and started is None:
-                started = entry.time
-            elif entry.event_type in _TERMINAL and not timeline.status.terminal:
-                timeline.status = _TERMINAL[entry.event_type]
-                timeline.finished_at = entry.time
-                timeline.failed_step = data.get("failed_step") or None
-                timeline.reason = data.get("reason") or None
-            elif entry.event_type in _COMPENSATION:
-                attempt = None
-                if entry.event_type == CompensationRequested.event_type:
-                    attempt = requested_per_step[step] = requested_per_step.get(step, 0) + 1
-                    timeline.retries += attempt > 1
-                timeline.compensations.append(
-                    CompensationStep(step, _COMPENSATION[entry.event_type], entry.time, attempt)
-                )
-            elif entry.event_type in _APPROVAL:
-                timeline.approvals.append(
-                    Approval(
-                        step,
-                        _APPROVAL[entry.event_type],
-                        str(data.get("approver", "")),
-                        entry.time,
-                        str(data.get("reason", data.get("summary", "")) or ""),
-                    )
-                )
-            elif not entry.lifecycle and entry.step in self.topology.steps:
-                agent = self.topology.steps[entry.step].agent
-                timeline.steps.append(
-                    StepRun(entry.step, agent, entry.name, entry.time, entry.since_cause_ms)
-                )
-            if entry.event_type in (StepFailed.event_type, CompensationFailed.event_type):
-                attempts = data.get("attempts")
-                if isinstance(attempts, int) and attempts > 1:
-                    timeline.retries += attempts - 1
-            if entry.attempt is not None and entry.attempt > 1:
-                timeline.retries += entry.attempt - 1
-        times = [e.time for e in timeline.entries if e.time is not None]
-        timeline.started_at = started or (min(times) if times else None)
-        if not timeline.status.terminal:
-            timeline.status = open_status(timeline, live)
 
     def __len__(self) -> int:
         return len(self._workflows)
