@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Generic, TypeVar
 
-from fastavro import schemaless_reader, schemaless_writer
-from fastavro.read import SchemaResolutionError
+from fastavro import schemaless_writer
 
-from corps.events.avro_reader import TRUNCATED, AvroRead
 from corps.events.avro_writer import WRITE_ERRORS
-from corps.events.compatibility import check_pair
 from corps.events.envelope import Envelope
 from corps.events.errors import (
     EnvelopeError,
@@ -38,6 +35,7 @@ from corps.events.record import OutgoingRecord, RawRecord
 from corps.events.registry import SchemaRegistry
 from corps.events.subjects import SubjectNameStrategy, topic_name_strategy
 from corps.events.validation import problems
+from corps.events.wire_body import WriterSchema, fullname, read_compiled, read_fastavro, resolve
 
 __all__ = ["Event", "EventCodec"]
 
@@ -53,18 +51,6 @@ class Event(Generic[M]):
     envelope: Envelope
     payload: M
     raw: RawRecord
-
-
-@dataclass(frozen=True, slots=True)
-class _Writer:
-    parsed: Any
-    schema: Mapping[str, Any]
-    event_type: str
-    read: AvroRead | None  # compiled reader of this schema (None: fastavro)
-
-    @classmethod
-    def of(cls, ref: SchemaRef) -> _Writer:
-        return cls(ref.parsed, ref.schema, ref.event_type, ref.reader)
 
 
 class EventCodec:
@@ -88,7 +74,7 @@ class EventCodec:
         self._subject = subject_strategy
         self._auto_register = auto_register
         self._prefixes: dict[tuple[str, SchemaRef], bytes] = {}
-        self._writers: dict[int, _Writer] = {}
+        self._writers: dict[int, WriterSchema] = {}
         self._resolutions: dict[tuple[int, SchemaRef], str | None] = {}
 
     @property
@@ -142,7 +128,7 @@ class EventCodec:
 
         Warms the caches without a registry call, e.g. from ids returned by :func:`register_subject`.
         """
-        self._writers[schema_id] = _Writer.of(ref)
+        self._writers[schema_id] = WriterSchema.of(ref)
         if topic is not None:
             self._prefixes[(topic, ref)] = bytes([_MAGIC]) + schema_id.to_bytes(4, "big")
 
@@ -189,7 +175,7 @@ class EventCodec:
             schema_id = self.registry.register(subject, ref.canonical)
         prefix = bytes([_MAGIC]) + schema_id.to_bytes(4, "big")
         self._prefixes[(topic, ref)] = prefix
-        self._writers.setdefault(schema_id, _Writer.of(ref))
+        self._writers.setdefault(schema_id, WriterSchema.of(ref))
         return prefix
 
     # -- decoding ---------------------------------------------------------------------------------------
@@ -269,43 +255,16 @@ class EventCodec:
             key = (schema_id, reader)
             problem = self._resolutions.get(key, _UNRESOLVED)
             if problem is _UNRESOLVED:
-                problem = self._resolutions[key] = self._resolve(writer, reader)
+                problem = self._resolutions[key] = resolve(writer, reader)
             if problem:
                 raise IncompatibleSchemaError(f"{raw.describe()}: {problem}", raw)
             if problem is None:
                 reader_parsed = reader.parsed
         if reader_parsed is None and writer.read is not None:
-            return self._read_compiled(raw, value, writer.read)
-        buf = BytesIO(value)
-        buf.seek(5)
-        try:
-            datum: Any = schemaless_reader(buf, writer.parsed, reader_parsed)
-        except EOFError as exc:
-            raise TruncatedBodyError(f"{raw.describe()}: Avro body ends early", raw) from exc
-        except SchemaResolutionError as exc:
-            raise IncompatibleSchemaError(f"{raw.describe()}: {exc}", raw) from exc
-        except Exception as exc:  # fastavro raises assorted types on corrupt input
-            raise MalformedBodyError(f"{raw.describe()}: corrupt Avro body: {exc!r}", raw) from exc
-        if buf.tell() != len(value) or not isinstance(datum, dict):
-            raise MalformedBodyError(
-                f"{raw.describe()}: {len(value) - buf.tell()} bytes after the Avro body", raw
-            )
-        return datum
+            return read_compiled(raw, value, writer.read)
+        return read_fastavro(raw, value, writer.parsed, reader_parsed)
 
-    @staticmethod
-    def _read_compiled(raw: RawRecord, value: bytes, read: AvroRead) -> dict[str, Any]:
-        """Read the body with the writer schema's compiled reader (same results as fastavro)."""
-        try:
-            datum, end = read(value, 5)
-        except TRUNCATED as exc:
-            raise TruncatedBodyError(f"{raw.describe()}: Avro body ends early", raw) from exc
-        except Exception as exc:  # ValueError for impossible values; anything else is corrupt input too
-            raise MalformedBodyError(f"{raw.describe()}: corrupt Avro body: {exc!r}", raw) from exc
-        if end != len(value):
-            raise MalformedBodyError(f"{raw.describe()}: {len(value) - end} bytes after the Avro body", raw)
-        return datum
-
-    def _writer(self, schema_id: int, raw: RawRecord | None) -> _Writer:
+    def _writer(self, schema_id: int, raw: RawRecord | None) -> WriterSchema:
         cached = self._writers.get(schema_id)
         if cached is not None:
             return cached
@@ -317,23 +276,6 @@ class EventCodec:
             raise UnknownSchemaIdError(
                 f"{raw.describe()}: schema id {schema_id} unknown to the registry", raw
             ) from exc
-        writer = _Writer.of(SchemaRef(_fullname(schema), 0, schema))
+        writer = WriterSchema.of(SchemaRef(fullname(schema), 0, schema))
         self._writers[schema_id] = writer
         return writer
-
-    @staticmethod
-    def _resolve(writer: _Writer, reader: SchemaRef) -> str | None:
-        """Return ``""`` when reader and writer are the same, ``None`` when compatible, else the reason."""
-        if dict(writer.schema) == dict(reader.schema):
-            return ""
-        problems = check_pair(reader.schema, writer.schema)
-        if not problems:
-            return None
-        reasons = "; ".join(f"{path}: {kind}: {message}" for kind, path, _, message in problems)
-        return f"{reader.event_type} v{reader.version} cannot read the writer schema: {reasons}"
-
-
-def _fullname(schema: Mapping[str, Any]) -> str:
-    name = str(schema.get("name", ""))
-    namespace = schema.get("namespace")
-    return name if "." in name or not namespace else f"{namespace}.{name}"
