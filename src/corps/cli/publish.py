@@ -15,26 +15,22 @@ registry refused the schema; 2 usage error or unknown event type; 3 the schema r
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import click
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]  # no __all__ there
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from corps.cli._publish_lines import Parsed, parse_lines
 from corps.cli._stack import StackNotAvailableError, resolve_stack
 from corps.events import (
     BrokerUnavailableError,
     CatalogSubject,
     DeliveryReport,
-    Envelope,
     EventCodec,
     EventProducer,
-    EventValidationError,
     RegistryError,
     RegistryUnavailableError,
     SchemaCatalog,
@@ -45,7 +41,7 @@ from corps.events import (
     topic_name_strategy,
     topic_record_name_strategy,
 )
-from corps.events.errors import InvalidEnvelopeError, SchemaCatalogError
+from corps.events.errors import SchemaCatalogError
 from corps.events.subjects import SubjectNameStrategy
 from corps.settings import KafkaSettings
 
@@ -53,86 +49,7 @@ __all__ = ["parse_lines", "publish"]
 
 EXIT_REJECTED, EXIT_USAGE, EXIT_REGISTRY, EXIT_BROKER = 1, 2, 3, 4
 PROGRESS_FROM = 1_000
-_CE_ATTRIBUTES = {
-    "id",
-    "source",
-    "time",
-    "tenant",
-    "workflowid",
-    "causationid",
-    "step",
-    "traceparent",
-    "tracestate",
-}
 _STRATEGIES = {"topic": topic_name_strategy, "topic-record": topic_record_name_strategy}
-
-
-@dataclass
-class Parsed:
-    """The outcome of reading the input: events ready to encode, and rejected lines with reasons."""
-
-    accepted: list[tuple[int, dict[str, Any], Envelope]] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-
-
-def parse_lines(lines: list[str], ref: SchemaRef, *, tenant: str, source: str) -> Parsed:
-    """Parse and validate JSON lines against ``ref``; never touches the network."""
-    parsed = Parsed()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            parsed.rejected.append((number, f"invalid JSON: {exc.msg} (column {exc.colno})"))
-            continue
-        try:
-            datum, envelope = _split(obj, ref.event_type, tenant=tenant, source=source)
-            EventCodec.validate(ref, datum)
-        except (ValueError, EventValidationError, InvalidEnvelopeError) as exc:
-            parsed.rejected.append((number, str(exc)))
-            continue
-        parsed.accepted.append((number, datum, envelope))
-    return parsed
-
-
-def _split(obj: Any, event_type: str, *, tenant: str, source: str) -> tuple[dict[str, Any], Envelope]:
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    if "specversion" not in obj:
-        return obj, Envelope.new(event_type, tenant=tenant, source=source)
-    if obj["specversion"] != "1.0":
-        raise ValueError(f"CloudEvents specversion {obj['specversion']!r} is not 1.0")
-    if obj.get("type", event_type) != event_type:
-        raise ValueError(f"CloudEvents type {obj['type']!r} is not {event_type}")
-    if obj.get("datacontenttype", "application/json") != "application/json":
-        raise ValueError("CloudEvents datacontenttype must be application/json in JSON Lines input")
-    if "data" not in obj:
-        raise ValueError("CloudEvents event without data")
-    attrs = {k: v for k, v in obj.items() if k not in {"specversion", "type", "datacontenttype", "data"}}
-    bad = [k for k, v in attrs.items() if not isinstance(v, str)]
-    if bad:
-        raise ValueError(f"CloudEvents attribute(s) {', '.join(sorted(bad))} must be strings")
-    when = None
-    if "time" in attrs:
-        try:
-            when = datetime.fromisoformat(attrs["time"])
-        except ValueError:
-            raise ValueError(f"CloudEvents time {attrs['time']!r} is not RFC 3339") from None
-    envelope = Envelope.new(
-        event_type,
-        tenant=attrs.get("tenant", tenant),
-        workflow_id=attrs.get("workflowid"),
-        source=attrs.get("source", source),
-        causation_id=attrs.get("causationid"),
-        step=attrs.get("step"),
-        traceparent=attrs.get("traceparent"),
-        tracestate=attrs.get("tracestate"),
-        time=when,
-        event_id=attrs.get("id"),
-        extensions={k: v for k, v in attrs.items() if k not in _CE_ATTRIBUTES},
-    )
-    return obj["data"], envelope
 
 
 @click.command("publish")
