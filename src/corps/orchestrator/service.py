@@ -211,7 +211,9 @@ class OrchestratorService:
                 pipeline.handle(raw, now)
             pipeline.tick(now)
             self.stats.seconds["process"] += time.perf_counter() - started
-            if commit or pipeline.outputs:
+            # A tick may change state and nothing else (a workflow retired after the retention): its
+            # changelog records still need a transaction, or a restart would restore the full record.
+            if commit or pipeline.outputs or pipeline.store.dirty():
                 records = [*pipeline.outputs, *pipeline.changelog()]
                 commit_batch(self._require(self._producer), consumer, records, commit, self.stats)
                 self.stats.batches += 1
