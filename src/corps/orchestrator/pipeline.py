@@ -34,7 +34,9 @@ class Pipeline:
         orchestrate: Run the orchestrator stage behind the gate (off: the gate alone).
         retention: How long a finished workflow's full record is kept; after that :meth:`tick`
             replaces it by its chain head (:meth:`WorkflowRecord.retire`), in memory and in the
-            changelog (``None``: forever).
+            changelog (``None``: forever). Gate-only (``orchestrate`` off), where no workflow
+            finishes, a record unchanged for the retention and with no parked event is retired
+            instead (its admitted ids dropped, its chain head kept).
     """
 
     def __init__(
@@ -48,7 +50,8 @@ class Pipeline:
     ) -> None:
         self.topology = topology
         self.topics = TopologyTopics.of(topology)
-        self.store = StateStore(retention)
+        self.store = StateStore(retention, idle=not orchestrate)
+        self._now: datetime | None = None
         self.evicted = 0
         """How many finished workflows were retired (committed or not)."""
         self.gate = Gate(topology, codec, self.topics, policy)
@@ -62,6 +65,7 @@ class Pipeline:
         Raises:
             RegistryUnavailableError: Retry the batch later (call :meth:`rollback` first).
         """
+        self._now = now
         admitted = self.gate.admit(raw, self.store, now, self._out)
         if admitted is not None and self.driver is not None:
             self.driver.observe(admitted, self.store, self._out)
@@ -72,6 +76,7 @@ class Pipeline:
         Deadlines are steps' and approval timeouts; a workflow that finished longer than the
         retention ago is replaced by its chain head.
         """
+        self._now = now
         woken = 0
         for workflow_id in self.store.due(now):
             self._ticked.append(workflow_id)
@@ -115,7 +120,7 @@ class Pipeline:
 
     def commit(self) -> None:
         """The batch's transaction committed."""
-        self.store.commit()
+        self.store.commit(self._now)
         if (engine := self.engine_policy) is not None:
             engine.commit()
         self._out.clear()
@@ -130,15 +135,16 @@ class Pipeline:
         self._out.clear()
         self._ticked.clear()
 
-    def restore(self, values: list[bytes]) -> int:
+    def restore(self, values: list[bytes], now: datetime | None = None) -> int:
         """Load changelog values (oldest first; the last per workflow wins); return how many workflows.
 
-        Policy counters in the changelog go back to the policy engine (ignored without one).
+        ``now`` starts the idle clock of gate-only records (see ``retention``). Policy counters in
+        the changelog go back to the policy engine (ignored without one).
         """
         counters = [value for value in values if is_counter_record(value)]
         engine = self.engine_policy
         if counters and engine is not None:
             engine.restore(counters)
         return self.store.load(
-            WorkflowRecord.model_validate_json(value) for value in values if not is_counter_record(value)
+            (WorkflowRecord.model_validate_json(v) for v in values if not is_counter_record(v)), now
         )

@@ -256,7 +256,8 @@ class OrchestratorService:
             self._base, self.topics.state, new, timeout_s=self.settings.restore_timeout_s
         )
         try:
-            restored = self.pipeline.restore([r.value for r in records if r.value is not None])
+            values = [r.value for r in records if r.value is not None]
+            restored = self.pipeline.restore(values, self.clock())
         except ValueError as exc:
             raise OrchestratorError(f"{self.topics.state}: unreadable state record: {exc}") from exc
         self._owned |= new

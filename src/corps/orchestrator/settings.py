@@ -38,7 +38,10 @@ class OrchestratorSettings(BaseModel):
             took ~40 % of the CPU per record (measured, ``bench/g3_profile.py``).
         retention_s: How long a finished workflow's record stays in memory and in the changelog
             (``None``: forever). After that only its chain head is kept, so late events still link
-            into its chain and are recorded, never acted on.
+            into its chain and are recorded, never acted on. It is also the dedupe window: a retired
+            workflow keeps no admitted ids, so an event re-proposed later is admitted again. Gate-only
+            (``orchestrate`` off), where no workflow finishes, a record unchanged for ``retention_s``
+            (by this process's clock) with no parked event is retired to its chain head instead.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -91,10 +91,17 @@ class StateStore:
     Args:
         retention: How long a finished workflow's full record is kept (``None``: forever); see
             :meth:`expired`.
+        idle: Gate-only mode (no saga, so no workflow ever finishes): retire instead a record that
+            was not changed for the retention and has no parked event. The idle clock is this
+            process's (:meth:`commit` and :meth:`load` take ``now``): a restore starts it again, so
+            a record is retired later, never earlier.
     """
 
-    def __init__(self, retention: timedelta | None = None) -> None:
+    def __init__(self, retention: timedelta | None = None, *, idle: bool = False) -> None:
         self.retention = retention
+        self.idle = idle
+        self._idle_until: dict[str, datetime] = {}
+        self._idle_queued: set[str] = set()
         self._committed: dict[str, WorkflowRecord] = {}
         self._overlay: dict[str, WorkflowRecord] = {}
         self._deadlines: list[tuple[datetime, str]] = []
@@ -117,9 +124,12 @@ class StateStore:
         """The records the batch in flight changed (each once, latest version)."""
         return list(self._overlay.values())
 
-    def commit(self) -> None:
-        """The batch's transaction committed: its records become the table's."""
+    def commit(self, now: datetime | None = None) -> None:
+        """The batch's transaction committed: its records become the table's (changed at ``now``)."""
         committed = self._committed
+        if self.idle and now is not None:
+            for workflow_id in self._overlay:
+                self._touch(workflow_id, now)
         for record in self._overlay.values():
             before = committed.get(record.workflow_id)
             committed[record.workflow_id] = record
@@ -137,8 +147,10 @@ class StateStore:
         """The batch's transaction failed: forget its changes."""
         self._overlay.clear()
 
-    def load(self, records: Iterable[WorkflowRecord]) -> int:
+    def load(self, records: Iterable[WorkflowRecord], now: datetime | None = None) -> int:
         """Add records restored from the changelog (outside any batch, the last per workflow wins).
+
+        ``now`` starts the idle clock of the restored records (gate-only mode).
 
         Returns:
             How many workflows were restored.
@@ -147,6 +159,8 @@ class StateStore:
         for record in latest.values():
             self._committed[record.workflow_id] = record
             self._schedule(record)
+            if self.idle and now is not None:
+                self._touch(record.workflow_id, now)
         return len(latest)
 
     def drop_partitions(self, partitions: Iterable[int]) -> int:
@@ -156,6 +170,7 @@ class StateStore:
         for workflow_id in doomed:
             del self._committed[workflow_id]
             self._scheduled.pop(workflow_id, None)
+            self._idle_until.pop(workflow_id, None)
         self._overlay.clear()
         return len(doomed)
 
@@ -177,15 +192,45 @@ class StateStore:
         if finished is not None and self.retention is not None:
             heapq.heappush(self._evictions, (finished + self.retention, record.workflow_id))
 
+    def _touch(self, workflow_id: str, now: datetime) -> None:
+        """Gate-only mode: ``workflow_id`` changed at ``now``; its idle retention starts again."""
+        if self.retention is None:
+            return
+        until = now + self.retention
+        self._idle_until[workflow_id] = until
+        if workflow_id not in self._idle_queued:  # one heap entry per workflow: re-pushed if early
+            self._idle_queued.add(workflow_id)
+            heapq.heappush(self._evictions, (until, workflow_id))
+
+    def _idle_expired(self, workflow_id: str, now: datetime) -> bool:
+        self._idle_queued.discard(workflow_id)
+        until = self._idle_until.get(workflow_id)
+        if until is None:
+            return False
+        if until > now:  # changed since the entry was pushed
+            self._idle_queued.add(workflow_id)
+            heapq.heappush(self._evictions, (until, workflow_id))
+            return False
+        record = self.get(workflow_id)
+        if record is None or record.parked or not record.admitted:
+            del self._idle_until[workflow_id]  # nothing to drop (or parked: touched when it changes)
+            return False
+        return True  # _idle_until stays until the retirement commits (reschedule after a rollback)
+
     def expired(self, now: datetime) -> list[str]:
         """Finished workflows whose retention ended at or before ``now``, each once (entries removed).
 
+        In gate-only mode (``idle``): records not changed for the retention, without parked events.
         The caller replaces each one's record by :meth:`WorkflowRecord.retire` in the batch in flight
         (and :meth:`reschedule` them when the batch is rolled back).
         """
         found: dict[str, None] = {}
         while self._evictions and self._evictions[0][0] <= now:
             _, workflow_id = heapq.heappop(self._evictions)
+            if self.idle:
+                if self._idle_expired(workflow_id, now):
+                    found[workflow_id] = None
+                continue
             record = self.get(workflow_id)
             finished = record.finished_at() if record is not None else None
             if finished is not None and self.retention is not None and finished + self.retention <= now:
@@ -217,3 +262,7 @@ class StateStore:
             record = self._committed.get(workflow_id)
             if record is not None:
                 self._schedule(record)
+            until = self._idle_until.get(workflow_id)
+            if until is not None and workflow_id not in self._idle_queued:
+                self._idle_queued.add(workflow_id)
+                heapq.heappush(self._evictions, (until, workflow_id))
