@@ -68,6 +68,9 @@ def run(
 ) -> None:
     """Gate proposed events, track every workflow and compensate failed ones until SIGTERM / Ctrl-C.
 
+    Duplicates are refused for 1 h (retention): then a finished (gate-only: idle) workflow keeps only
+    its chain head, and an event of it proposed again is admitted again.
+
     \b
     Example, with `corps dev up` running and the topology applied:
       corps orchestrator run --topology topology/support.yaml
