@@ -18,6 +18,8 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from corps.events.avro_codegen import SourceBuilder, Unsupported, build_functions
+
 __all__ = ["TRUNCATED", "AvroRead", "compile_reader"]
 
 AvroRead = Callable[[bytes, int], tuple[dict[str, Any], int]]
@@ -44,10 +46,6 @@ def _long_tail(buf: bytes, pos: int, first: int) -> tuple[int, int]:
             raise ValueError("varint longer than 10 bytes")
 
 
-class _Unsupported(Exception):
-    """The schema uses something this compiler leaves to fastavro."""
-
-
 def compile_reader(parsed: Any) -> AvroRead | None:
     """Return a reader for a fastavro-parsed record schema, or ``None`` when it is not covered."""
     if not isinstance(parsed, Mapping) or parsed.get("type") != "record":
@@ -55,43 +53,22 @@ def compile_reader(parsed: Any) -> AvroRead | None:
     generator = _Generator(parsed.get("__named_schemas", {}))
     try:
         entry = generator.record(parsed)
-    except _Unsupported:
+    except Unsupported:
         return None
-    namespace: dict[str, Any] = {
+    helpers = {
         "_long_tail": _long_tail,
         "_float": struct.Struct("<f").unpack_from,
         "_double": struct.Struct("<d").unpack_from,
-        **generator.constants,
     }
-    source = "\n\n".join(generator.functions)
-    exec(compile(source, f"<avro reader {parsed.get('name')}>", "exec"), namespace)  # noqa: S102 - generated from the schema's structure only
-    read: AvroRead = namespace[entry]
+    read: AvroRead = build_functions(generator, helpers, f"avro reader {parsed.get('name')}")[entry]
     return read
 
 
-class _Generator:
-    def __init__(self, named: Mapping[str, Any]) -> None:
-        self.named = named
-        self.functions: list[str] = []
-        self.constants: dict[str, Any] = {}
-        self.records: dict[str, str] = {}
-        self.counter = 0
-
-    def constant(self, value: Any) -> str:
-        name = f"_C{len(self.constants)}"
-        self.constants[name] = value
-        return name
-
-    def var(self) -> str:
-        self.counter += 1
-        return f"v{self.counter}"
-
+class _Generator(SourceBuilder):
     def record(self, schema: Mapping[str, Any]) -> str:
-        fullname = str(schema["name"])
-        if fullname in self.records:
-            return self.records[fullname]
-        function = f"_record{len(self.records)}"
-        self.records[fullname] = function
+        function, new = self.function_for(str(schema["name"]))
+        if not new:
+            return function
         body: list[str] = []
         names: list[str] = []
         for field in schema["fields"]:
@@ -123,12 +100,12 @@ class _Generator:
             if schema in _PRIMITIVES:
                 return self.primitive(schema, var)
             if schema not in self.named:
-                raise _Unsupported(f"unknown named type {schema}")
+                raise Unsupported(f"unknown named type {schema}")
             return self.emit(self.named[schema], var)
         if isinstance(schema, list):
             return self.union(schema, var)
         if "logicalType" in schema:
-            raise _Unsupported("logical type")
+            raise Unsupported("logical type")
         kind = schema["type"]
         if kind in _PRIMITIVES:
             return self.primitive(kind, var)
@@ -152,7 +129,7 @@ class _Generator:
             ]
         if kind in ("array", "map"):
             return self.block(schema, var)
-        raise _Unsupported(f"type {kind}")
+        raise Unsupported(f"type {kind}")
 
     def primitive(self, kind: str, var: str) -> list[str]:
         if kind == "null":

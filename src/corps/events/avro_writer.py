@@ -20,6 +20,8 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from corps.events.avro_codegen import SourceBuilder, Unsupported, build_functions
+
 __all__ = ["WRITE_ERRORS", "AvroWrite", "compile_writer"]
 
 AvroWrite = Callable[[Mapping[str, Any], bytearray], None]
@@ -61,10 +63,6 @@ for _n in range(8192):
     _LENGTHS[_n] = _varint(_n)
 
 
-class _Unsupported(Exception):
-    """The schema uses something this compiler leaves to fastavro."""
-
-
 def compile_writer(parsed: Any) -> AvroWrite | None:
     """Return a writer for a fastavro-parsed record schema, or ``None`` when it is not covered."""
     if not isinstance(parsed, Mapping) or parsed.get("type") != "record":
@@ -72,49 +70,29 @@ def compile_writer(parsed: Any) -> AvroWrite | None:
     generator = _Generator(parsed.get("__named_schemas", {}))
     try:
         entry = generator.record(parsed)
-    except _Unsupported:
+    except Unsupported:
         return None
-    namespace: dict[str, Any] = {
+    helpers = {
         "_varint": _varint,
         "_LENGTHS": _LENGTHS,
         "_pack_float": struct.Struct("<f").pack,
         "_pack_double": struct.Struct("<d").pack,
-        **generator.constants,
     }
-    exec(compile("\n\n".join(generator.functions), f"<avro writer {parsed.get('name')}>", "exec"), namespace)  # noqa: S102 - source generated from a parsed schema's structure; names are never interpolated, only indices
-    write: AvroWrite = namespace[entry]
+    write: AvroWrite = build_functions(generator, helpers, f"avro writer {parsed.get('name')}")[entry]
     return write
 
 
-class _Generator:
-    def __init__(self, named: Mapping[str, Any]) -> None:
-        self.named = named
-        self.functions: list[str] = []
-        self.constants: dict[str, Any] = {}
-        self.records: dict[str, str] = {}
-        self.counter = 0
-
-    def constant(self, value: Any) -> str:
-        name = f"_C{len(self.constants)}"
-        self.constants[name] = value
-        return name
-
-    def var(self) -> str:
-        self.counter += 1
-        return f"v{self.counter}"
-
+class _Generator(SourceBuilder):
     def record(self, schema: Mapping[str, Any]) -> str:
-        fullname = str(schema["name"])
-        if fullname in self.records:
-            return self.records[fullname]
-        function = f"_record{len(self.records)}"
-        self.records[fullname] = function
+        function, new = self.function_for(str(schema["name"]))
+        if not new:
+            return function
         body: list[str] = []
         for field in schema["fields"]:
             var = self.var()
             default = field.get("default")
             if not self.simple_default(default, field["type"]):
-                raise _Unsupported("default other than null, a number, a string, [] or {}")
+                raise Unsupported("default other than null, a number, a string, [] or {}")
             body.append(f"{var} = d.get({self.constant(field['name'])}, {self.constant(default)})")
             body += self.emit(field["type"], var)
         lines = [f"def {function}(d, out):", *(f"    {line}" for line in body or ["pass"])]
@@ -140,12 +118,12 @@ class _Generator:
             if schema in _PRIMITIVES:
                 return self.primitive(schema, var)
             if schema not in self.named:
-                raise _Unsupported(f"unknown named type {schema}")
+                raise Unsupported(f"unknown named type {schema}")
             return self.emit(self.named[schema], var)
         if isinstance(schema, list):
             return self.union(schema, var)
         if "logicalType" in schema:
-            raise _Unsupported("logical type")
+            raise Unsupported("logical type")
         kind = schema["type"]
         if kind in _PRIMITIVES:
             return self.primitive(kind, var)
@@ -159,7 +137,7 @@ class _Generator:
             return [f"if len({var}) != {size}:", "    raise ValueError('fixed size')", f"out += {var}"]
         if kind in ("array", "map"):
             return self.block(schema, var)
-        raise _Unsupported(f"type {kind}")
+        raise Unsupported(f"type {kind}")
 
     def primitive(self, kind: str, var: str) -> list[str]:
         if kind == "null":
@@ -188,7 +166,7 @@ class _Generator:
     def union(self, branches: list[Any], var: str) -> list[str]:
         kinds = [b if isinstance(b, str) else b.get("type") for b in branches]
         if len(branches) != 2 or "null" not in kinds:
-            raise _Unsupported("union other than null + one type")
+            raise Unsupported("union other than null + one type")
         null = kinds.index("null")
         other = 1 - null
         body = self.emit(branches[other], var)
