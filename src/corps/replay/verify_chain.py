@@ -8,7 +8,8 @@ the proposed topic it came from (``DENY``). Then
 
 * a record on an admitted topic that no link accounts for was **forged** (only the gate writes there);
 * a link whose event is nowhere to be found is a **missing** event (a gap);
-* a copy whose bytes no longer hash to its link was **altered**;
+* a copy whose bytes no longer hash to its link was **altered**; an event id two links admitted was
+  **admitted twice**;
 * chained events that sit in a different order than their links were **reordered**;
 * a missing sequence number is a **chain gap**; a link that does not hash to itself was **altered**.
 """
@@ -119,6 +120,10 @@ def _walk(
                 sequence=first,
             )
         check.result.from_zero = False
+    admissions: dict[str, list[ChainLink]] = defaultdict(list)
+    for link in links:
+        if link.admitting:
+            admissions[link.event_id].append(link)
     previous: ChainLink | None = None
     for sequence in range(first, max(by_seq) + 1):
         found = by_seq.get(sequence)
@@ -140,7 +145,9 @@ def _walk(
             check.error(
                 "link-altered", "link 0 names a previous hash", sequence=0, location=link.record.describe()
             )
-        event, verified = _event(check, link, by_event.get(link.event_id, []), event_topics, chained)
+        siblings = [other for other in admissions.get(link.event_id, ()) if other is not link]
+        copies = by_event.get(link.event_id, [])
+        event, verified = _event(check, link, copies, event_topics, chained, siblings)
         check.result.links.append(VerifiedLink(link, event, verified))
         if verified:
             check.out.count("links_verified")
@@ -178,7 +185,14 @@ def _event(
     candidates: list[LogRecord],
     event_topics: Mapping[str, str],
     chained: dict[int, tuple[LogRecord, int]],
+    siblings: Sequence[ChainLink] = (),
 ) -> tuple[LogRecord | None, bool]:
+    """Find the record a link decided about; report copies of it that no link accounts for.
+
+    ``siblings`` are the workflow's other admitting links for the same event id: an event admitted
+    twice (re-proposed after the gate's retention forgot it) is one ``admitted-twice`` finding, each
+    copy chained to its own link, not an altered copy.
+    """
     roles = check.topics.roles
     if link.admitting:
         wanted = (Role.ADMITTED, Role.LIFECYCLE)
@@ -187,11 +201,24 @@ def _event(
         wanted = (Role.PROPOSED, Role.LIFECYCLE_PROPOSED)
         topic = None
     candidates = sorted((c for c in candidates if roles.get(c.topic) in wanted), key=LogRecord.position)
-    match = next((c for c in candidates if link.recompute(c) == link.hash), None)
+    match = next((c for c in candidates if id(c) not in chained and link.recompute(c) == link.hash), None)
+    if match is None:
+        match = next((c for c in candidates if link.recompute(c) == link.hash), None)
     if match is not None:
         chained[id(match)] = (match, link.sequence)
+        earlier = [s.sequence for s in siblings if s.sequence < link.sequence] if link.admitting else []
+        first = min(earlier, default=None)
+        if first is not None:
+            check.error(
+                "admitted-twice",
+                f"{link.event_type} {link.event_id} was admitted again by link {link.sequence} (first by "
+                f"link {first}): re-proposed after the gate's retention forgot it, or a gate fault",
+                sequence=link.sequence,
+                location=match.describe(),
+                event_id=link.event_id,
+            )
         for other in candidates if link.admitting else ():
-            if other is match:
+            if other is match or any(s.recompute(other) == s.hash for s in siblings):
                 continue
             digest_same = other.value == match.value and dict(other.headers) == dict(match.headers)
             kind = "duplicate" if digest_same else "altered"

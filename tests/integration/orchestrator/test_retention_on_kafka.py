@@ -150,4 +150,6 @@ def test_a_retired_workflow_restored_after_a_restart_chains_late_events_and_take
         cli, ["replay", "--topology", str(bed.file), "--verify", "--format", "jsonl"], env=env
     )
     assert again.exit_code != 0
-    assert "duplicate: event" in again.output
+    assert "duplicate: event" in again.output  # the policy check: the gate would refuse it now
+    assert "[chain/admitted-twice]" in again.output  # the chain check names what happened
+    assert "[chain/altered]" not in again.output
