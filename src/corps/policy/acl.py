@@ -197,6 +197,14 @@ def plan_acls(topology: Topology, settings: AclSettings | None = None) -> tuple[
             s.gate, T, LIT, lifecycle_topic(wf, Stage.PROPOSED), R, "the gate decides about agents' reports"
         ),
         AclEntry(s.gate, T, LIT, lifecycle_topic(wf), W, "the gate admits agents' reports"),
+        AclEntry(
+            s.gate,
+            T,
+            LIT,
+            lifecycle_topic(wf, Stage.PROPOSED),
+            W,
+            "StepFailed for a step whose output an approval rejected",
+        ),
         AclEntry(s.gate, T, LIT, decision_topic(wf), W, "the decision log"),
         *(
             AclEntry(s.gate, T, LIT, gate_dead_letter_topic(wf), op, "the gate's dead letters")

@@ -90,6 +90,8 @@ def test_the_orchestrator_and_clients() -> None:
     assert {"support.lifecycle", "support.orchestrator.state", "support.gate.dlq"} <= writes
     assert ("write", "transactional_id", "prefixed", "corps-orchestrator") in grants(SERVICE)
     assert ("read", "group", "prefixed", "corps-gate") in grants(SERVICE)  # corps-gate-policies.<set>
+    # a rejected approval proposes StepFailed for its step, through the gate like an agent's report
+    assert "support.lifecycle.proposed" in writes
     assert topics("User:corps-client", "write") == {"support.TicketOpened.proposed"}
     assert grants("User:corps-client") == {("write", "topic", "literal", "support.TicketOpened.proposed")}
 
