@@ -9,20 +9,16 @@ votes, and the repeats are refused in the decision log.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 from tests.fault.test_gate_kill9 import Gate
-from tests.integration.orchestrator.orch_bed import Bed, Tail, header, write_topology
+from tests.integration.orchestrator.orch_bed import Bed, Tail, header
 
-from corps.dev import StackInfo
 from corps.events import Envelope, RawRecord
 from corps.events.lifecycle import ApprovalRequested, PolicyDecision
 from corps.orchestrator.votes import vote_record
 from corps.policy import PolicyStore, load_policy_files
-from corps.settings import KafkaSettings, RegistrySettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -37,21 +33,6 @@ policies:
 """
 
 
-@pytest.fixture
-def approval_bed(
-    stack: StackInfo,
-    admin: AdminClient,
-    unique: Callable[[str], str],
-    kafka_config: dict[str, str],
-    tmp_path: Path,
-) -> Iterator[Bed]:
-    kafka = KafkaSettings(bootstrap_servers=kafka_config["bootstrap.servers"])
-    registry = RegistrySettings(url=stack.schema_registry_url)
-    made = Bed.make(admin, kafka, registry, write_topology(tmp_path, unique("ga")), unique)
-    yield made
-    made.close()
-
-
 def vote_all(bed: Bed, workflows: list[str], approver: str) -> None:
     for wf in workflows:
         bed.send(
@@ -61,9 +42,8 @@ def vote_all(bed: Bed, workflows: list[str], approver: str) -> None:
 
 
 def test_parked_events_and_votes_survive_kill9_and_are_admitted_once(
-    approval_bed: Bed, kafka_config: dict[str, str], tmp_path: Path
+    bed: Bed, kafka_config: dict[str, str], tmp_path: Path
 ) -> None:
-    bed = approval_bed
     file = tmp_path / "approvals.yaml"
     file.write_text(POLICIES.format(name=bed.topology.workflow.name), encoding="utf-8")
     store = PolicyStore(kafka_config)

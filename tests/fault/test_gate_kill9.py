@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 from tests.fault.test_orchestrator_kill9 import CORPS, Orchestrator
-from tests.integration.orchestrator.orch_bed import Bed, Tail, header, write_topology
+from tests.integration.orchestrator.orch_bed import Bed, Tail, header
 
-from corps.dev import StackInfo
 from corps.events import Envelope
 from corps.events.lifecycle import PolicyDecision
 from corps.policy import PolicyStore, load_policy_files
-from corps.settings import KafkaSettings, RegistrySettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -38,21 +34,6 @@ policies:
     match: {{events: [A]}}
     budget: {{amount: "1", limit: {limit}, window: 1d, by: [tenant], split: none}}
 """  # split: none - each tenant proposes on one workflow (one partition): its whole limit is there
-
-
-@pytest.fixture
-def gate_bed(
-    stack: StackInfo,
-    admin: AdminClient,
-    unique: Callable[[str], str],
-    kafka_config: dict[str, str],
-    tmp_path: Path,
-) -> Iterator[Bed]:
-    kafka = KafkaSettings(bootstrap_servers=kafka_config["bootstrap.servers"])
-    registry = RegistrySettings(url=stack.schema_registry_url)
-    made = Bed.make(admin, kafka, registry, write_topology(tmp_path, unique("gk")), unique)
-    yield made
-    made.close()
 
 
 class Gate(Orchestrator):
@@ -79,9 +60,8 @@ def propose_half(bed: Bed, half: int) -> list[str]:
 
 
 def test_gate_kill9_mid_run_admits_nothing_twice_and_keeps_budgets(
-    gate_bed: Bed, kafka_config: dict[str, str], tmp_path: Path
+    bed: Bed, kafka_config: dict[str, str], tmp_path: Path
 ) -> None:
-    bed = gate_bed
     file = tmp_path / "budget.yaml"
     file.write_text(POLICIES.format(name=bed.topology.workflow.name, limit=LIMIT), encoding="utf-8")
     store = PolicyStore(kafka_config)

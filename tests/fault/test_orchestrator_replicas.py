@@ -16,14 +16,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
-from tests.integration.orchestrator.orch_bed import Bed, Script, StandIn, Tail, header, write_topology
+from tests.integration.orchestrator.orch_bed import Bed, Script, StandIn, Tail, header
 
-from corps.dev import StackInfo
 from corps.events import RawRecord
 from corps.events.lifecycle import (
     CompensationRequested,
@@ -32,28 +30,12 @@ from corps.events.lifecycle import (
     WorkflowFailed,
 )
 from corps.orchestrator.restore import read_partitions
-from corps.settings import KafkaSettings, RegistrySettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.slow]
 
 WORKFLOWS = 400
 TERMINAL = {m.event_type for m in (WorkflowCompleted, WorkflowCompensated, WorkflowFailed)}
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def bed(
-    stack: StackInfo,
-    admin: AdminClient,
-    unique: Callable[[str], str],
-    kafka_config: dict[str, str],
-    tmp_path: Path,
-) -> Iterator[Bed]:
-    kafka = KafkaSettings(bootstrap_servers=kafka_config["bootstrap.servers"])
-    registry = RegistrySettings(url=stack.schema_registry_url)
-    made = Bed.make(admin, kafka, registry, write_topology(tmp_path, unique("replicas")), unique)
-    yield made
-    made.close()
 
 
 class Replica:
