@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["SourceBuilder", "Unsupported", "build_functions"]
+__all__ = ["PRIMITIVES", "SourceBuilder", "Unsupported", "build_functions"]
+
+PRIMITIVES = frozenset(("null", "boolean", "int", "long", "float", "double", "bytes", "string"))
+"""Avro's primitive type names."""
 
 
 class Unsupported(Exception):
@@ -45,6 +48,39 @@ class SourceBuilder:
         """A fresh local variable name."""
         self.counter += 1
         return f"v{self.counter}"
+
+    def emit(self, schema: Any, var: str) -> list[str]:
+        """Lines for a value of type ``schema`` held in (writer) or read into (reader) ``var``.
+
+        Resolves named types and dispatches to :meth:`primitive`, :meth:`union` and :meth:`composite`,
+        which each compiler implements; logical types are left to fastavro.
+        """
+        if isinstance(schema, str):
+            if schema in PRIMITIVES:
+                return self.primitive(schema, var)
+            if schema not in self.named:
+                raise Unsupported(f"unknown named type {schema}")
+            return self.emit(self.named[schema], var)
+        if isinstance(schema, list):
+            return self.union(schema, var)
+        if "logicalType" in schema:
+            raise Unsupported("logical type")
+        kind = schema["type"]
+        if kind in PRIMITIVES:
+            return self.primitive(kind, var)
+        return self.composite(kind, schema, var)
+
+    def primitive(self, kind: str, var: str) -> list[str]:
+        """Lines for a primitive value."""
+        raise NotImplementedError
+
+    def union(self, branches: list[Any], var: str) -> list[str]:
+        """Lines for a union value."""
+        raise NotImplementedError
+
+    def composite(self, kind: str, schema: Mapping[str, Any], var: str) -> list[str]:
+        """Lines for a record, enum, array, map or fixed value."""
+        raise NotImplementedError
 
     def function_for(self, fullname: str) -> tuple[str, bool]:
         """The function name of a record type, and whether it still has to be generated."""

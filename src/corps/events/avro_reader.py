@@ -28,8 +28,6 @@ AvroRead = Callable[[bytes, int], tuple[dict[str, Any], int]]
 TRUNCATED: tuple[type[Exception], ...] = (EOFError, IndexError, struct.error)
 """What a compiled reader raises when the body ends early."""
 
-_PRIMITIVES = frozenset(("null", "boolean", "int", "long", "float", "double", "bytes", "string"))
-
 
 def _long_tail(buf: bytes, pos: int, first: int) -> tuple[int, int]:
     """Finish a zig-zag varint whose first byte ``first`` (at ``pos - 1``) had the high bit set."""
@@ -94,21 +92,8 @@ class _Generator(SourceBuilder):
             f"    {var} = (b >> 1) ^ -(b & 1)",
         ]
 
-    def emit(self, schema: Any, var: str) -> list[str]:
-        """Lines that read a value of type ``schema`` into ``var``."""
-        if isinstance(schema, str):
-            if schema in _PRIMITIVES:
-                return self.primitive(schema, var)
-            if schema not in self.named:
-                raise Unsupported(f"unknown named type {schema}")
-            return self.emit(self.named[schema], var)
-        if isinstance(schema, list):
-            return self.union(schema, var)
-        if "logicalType" in schema:
-            raise Unsupported("logical type")
-        kind = schema["type"]
-        if kind in _PRIMITIVES:
-            return self.primitive(kind, var)
+    def composite(self, kind: str, schema: Mapping[str, Any], var: str) -> list[str]:
+        """Lines that read a record, enum, array, map or fixed value into ``var``."""
         if kind == "record":
             return [f"{var}, pos = {self.record(schema)}(buf, pos)"]
         if kind == "enum":

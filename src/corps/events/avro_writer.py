@@ -37,7 +37,6 @@ WRITE_ERRORS: tuple[type[Exception], ...] = (
 )
 """What a compiled writer (or fastavro) raises for a datum that does not fit its schema."""
 
-_PRIMITIVES = frozenset(("null", "boolean", "int", "long", "float", "double", "bytes", "string"))
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _SMALL = [bytes([(n << 1) if n >= 0 else ((-n << 1) - 1)]) for n in range(-64, 64)]
 _LENGTHS = [b""] * 8192  # zig-zag varint of 0 .. 8191 (string and block lengths)
@@ -112,21 +111,8 @@ class _Generator(SourceBuilder):
             return resolved in ("string", "enum")
         return False
 
-    def emit(self, schema: Any, var: str) -> list[str]:
-        """Lines that append the encoding of ``var`` (of type ``schema``) to ``out``."""
-        if isinstance(schema, str):
-            if schema in _PRIMITIVES:
-                return self.primitive(schema, var)
-            if schema not in self.named:
-                raise Unsupported(f"unknown named type {schema}")
-            return self.emit(self.named[schema], var)
-        if isinstance(schema, list):
-            return self.union(schema, var)
-        if "logicalType" in schema:
-            raise Unsupported("logical type")
-        kind = schema["type"]
-        if kind in _PRIMITIVES:
-            return self.primitive(kind, var)
+    def composite(self, kind: str, schema: Mapping[str, Any], var: str) -> list[str]:
+        """Lines that append the encoding of ``var`` (a record, enum, array, map or fixed) to ``out``."""
         if kind == "record":
             return [f"{self.record(schema)}({var}, out)"]
         if kind == "enum":
