@@ -221,8 +221,11 @@ class Gate:
         who = ", ".join(g for s in approved.states() for g in s.grants)
         decision = Decision.allow(f"approved by {who}", refs)
         head = self.link(record, written.topic, written, parked_envelope, decision, out)
-        record = record.with_chain(head).model_copy(
-            update={"admitted": (*record.admitted, parked_envelope.id)}
+        record = evolve(
+            record,
+            chain_sequence=head.sequence,
+            chain_hash=head.hash,
+            admitted=(*record.admitted, parked_envelope.id),
         )
         store.put(record)
         return Admitted(parked_envelope, parked_data, approved.event_name, record)
