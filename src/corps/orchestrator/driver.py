@@ -227,9 +227,11 @@ class Driver:
         | CompensateWorkflow
         | FailWorkflow,
     ) -> tuple[EventModel, str | None, str | None]:
+        # The values come from validated events and the saga's own state: built without validation.
         topology = self.machine.topology
         if isinstance(command, StartWorkflow):
-            started = WorkflowStarted(
+            started = construct(
+                WorkflowStarted,
                 workflow=self._workflow,
                 workflow_version=self._version,
                 trigger_event_type=topology.schema_fullname(command.trigger_event_type),
@@ -237,7 +239,8 @@ class Driver:
             )
             return started, None, command.trigger_event_id
         if isinstance(command, CompleteWorkflow):
-            completed = WorkflowCompleted(
+            completed = construct(
+                WorkflowCompleted,
                 workflow=self._workflow,
                 workflow_version=self._version,
                 steps_completed=command.steps_completed,
@@ -245,7 +248,8 @@ class Driver:
             )
             return completed, None, None
         if isinstance(command, ReportStepTimeout):
-            failed = StepFailed(
+            failed = construct(
+                StepFailed,
                 step=command.step,
                 agent=command.agent,
                 code="TIMEOUT",
@@ -255,7 +259,8 @@ class Driver:
             )
             return failed, command.step, command.trigger_event_id
         if isinstance(command, RequestCompensation):
-            requested = CompensationRequested(
+            requested = construct(
+                CompensationRequested,
                 step=command.step,
                 agent=command.agent,
                 failed_step=command.failed_step,
@@ -266,7 +271,8 @@ class Driver:
             )
             return requested, command.step, command.original_event_id
         if isinstance(command, CompensateWorkflow):
-            compensated = WorkflowCompensated(
+            compensated = construct(
+                WorkflowCompensated,
                 workflow=self._workflow,
                 workflow_version=self._version,
                 failed_step=command.failed_step,
@@ -275,7 +281,8 @@ class Driver:
                 irreversible_steps=command.irreversible_steps,
             )
             return compensated, None, None
-        failed_wf = WorkflowFailed(
+        failed_wf = construct(
+            WorkflowFailed,
             workflow=self._workflow,
             workflow_version=self._version,
             failed_step=command.failed_step,
