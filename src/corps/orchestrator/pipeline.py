@@ -110,7 +110,7 @@ class Pipeline:
         """The changelog records of the batch in flight: the latest record of each workflow touched."""
         topic = self.topics.state
         records = [
-            OutRecord(topic, record.partition, record.workflow_id.encode(), record.model_dump_json().encode())
+            OutRecord(topic, record.partition, record.workflow_id.encode(), record.to_changelog())
             for record in self.store.dirty()
         ]
         engine = self.engine_policy

@@ -167,8 +167,9 @@ class WorkflowState(BaseModel):
 
     def next_deadline(self) -> datetime | None:
         """The earliest time a :class:`DeadlineTick` would change this workflow, if any."""
-        if self.status is Status.RUNNING and self.pending:
-            return min(p.deadline for p in self.pending)
+        pending = self.pending
+        if self.status is Status.RUNNING and pending:
+            return pending[0].deadline if len(pending) == 1 else min(p.deadline for p in pending)
         if self.status is Status.COMPENSATING:
             return self.compensation_deadline or self.retry_at
         return None

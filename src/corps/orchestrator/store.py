@@ -56,6 +56,11 @@ class WorkflowRecord(BaseModel):
     parked: tuple[ParkedEvent, ...] = ()
     retired: Status | None = None
 
+    def to_changelog(self) -> bytes:
+        """The changelog value: JSON without the fields at their defaults (read back by
+        ``model_validate_json``, which fills them in; records written with every field read the same)."""
+        return _SERIALIZER.to_json(self, exclude_defaults=True)
+
     @property
     def chain(self) -> ChainHead:
         """The end of the workflow's hash chain."""
@@ -79,10 +84,16 @@ class WorkflowRecord(BaseModel):
 
     def next_deadline(self) -> datetime | None:
         """When the orchestrator must look at this workflow again, if ever."""
-        due = [p.next_deadline() for p in self.parked]
-        due.append(self.saga.next_deadline() if self.saga is not None else None)
-        found = [d for d in due if d is not None]
-        return min(found) if found else None
+        saga = self.saga
+        due = saga.next_deadline() if saga is not None else None
+        for parked in self.parked:
+            at = parked.next_deadline()
+            if at is not None and (due is None or at < due):
+                due = at
+        return due
+
+
+_SERIALIZER = WorkflowRecord.__pydantic_serializer__
 
 
 class StateStore:
