@@ -135,8 +135,7 @@ class Driver:
         env, data = admitted.envelope, admitted.data
         if admitted.event_name is not None:
             keep = admitted.event_name in self._keep_payload
-            return construct(
-                DomainEventObserved,
+            return DomainEventObserved(
                 event_id=env.id,
                 event_type=admitted.event_name,
                 time=env.time,
@@ -146,8 +145,7 @@ class Driver:
         kind = env.type
         step = str(data.get("step", env.step or ""))
         if kind == StepFailed.event_type:
-            return construct(
-                StepFailedObserved,
+            return StepFailedObserved(
                 event_id=env.id,
                 time=env.time,
                 step=step,
@@ -155,16 +153,14 @@ class Driver:
                 reason=str(data.get("last_error", "")),
             )
         if kind == CompensationCompleted.event_type:
-            return construct(
-                CompensationCompletedObserved,
+            return CompensationCompletedObserved(
                 event_id=env.id,
                 time=env.time,
                 step=step,
                 causation_id=env.causation_id,
             )
         if kind == CompensationFailed.event_type:
-            return construct(
-                CompensationFailedObserved,
+            return CompensationFailedObserved(
                 event_id=env.id,
                 time=env.time,
                 step=step,

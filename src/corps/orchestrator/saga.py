@@ -150,8 +150,7 @@ class SagaMachine:
                 break
             if state.status is Status.RUNNING:
                 late = min(state.pending, key=lambda p: (p.deadline, p.step))
-                report = construct(
-                    ReportStepTimeout,
+                report = ReportStepTimeout(
                     event_id=command_event_id(state.workflow_id, "timeout", late.step, late.trigger_event_id),
                     step=late.step,
                     agent=self.topology.steps[late.step].agent,

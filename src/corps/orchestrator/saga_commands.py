@@ -1,17 +1,17 @@
 """What the saga state machine says: the events to emit and the timers to set, as commands.
 
 Every command that becomes an event carries a deterministic ``event_id`` (see
-:func:`command_event_id`): re-running the same inputs emits byte-identical events.
+:func:`command_event_id`): re-running the same inputs emits byte-identical events. Commands are
+frozen slotted dataclasses: the machine makes several per event and never serialises them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import ClassVar
 
 from corps.orchestrator.saga_state import Ignored
 
@@ -30,7 +30,6 @@ __all__ = [
     "uuid5_text",
 ]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:orchestrator:saga")
 
 
@@ -52,33 +51,33 @@ def command_event_id(workflow_id: str, *parts: str | int) -> str:
     return uuid5_text(_IDS, "/".join([workflow_id, *map(str, parts)]))
 
 
-class StartWorkflow(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartWorkflow:
     """Emit WorkflowStarted."""
 
-    model_config = _FROZEN
-    kind: Literal["start"] = "start"
+    kind: ClassVar[str] = "start"
     event_id: str
     trigger_event_type: str
     trigger_event_id: str
     time: datetime
 
 
-class CompleteWorkflow(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteWorkflow:
     """Emit WorkflowCompleted."""
 
-    model_config = _FROZEN
-    kind: Literal["complete"] = "complete"
+    kind: ClassVar[str] = "complete"
     event_id: str
     steps_completed: tuple[str, ...]
     duration_ms: int
     time: datetime
 
 
-class ReportStepTimeout(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportStepTimeout:
     """Emit StepFailed (code TIMEOUT) for a step whose output did not arrive by its deadline."""
 
-    model_config = _FROZEN
-    kind: Literal["step_timeout"] = "step_timeout"
+    kind: ClassVar[str] = "step_timeout"
     event_id: str
     step: str
     agent: str
@@ -87,11 +86,11 @@ class ReportStepTimeout(BaseModel):
     time: datetime
 
 
-class RequestCompensation(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCompensation:
     """Emit CompensationRequested for one completed step run (one at a time, reverse order)."""
 
-    model_config = _FROZEN
-    kind: Literal["request_compensation"] = "request_compensation"
+    kind: ClassVar[str] = "request_compensation"
     event_id: str
     step: str
     agent: str
@@ -105,11 +104,11 @@ class RequestCompensation(BaseModel):
     time: datetime
 
 
-class CompensateWorkflow(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompensateWorkflow:
     """Emit WorkflowCompensated: every compensable step undone; irreversible ones reported."""
 
-    model_config = _FROZEN
-    kind: Literal["compensated"] = "compensated"
+    kind: ClassVar[str] = "compensated"
     event_id: str
     failed_step: str
     reason: str
@@ -118,11 +117,11 @@ class CompensateWorkflow(BaseModel):
     time: datetime
 
 
-class FailWorkflow(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailWorkflow:
     """Emit WorkflowFailed, flagged for a human: a compensation kept failing."""
 
-    model_config = _FROZEN
-    kind: Literal["failed"] = "failed"
+    kind: ClassVar[str] = "failed"
     event_id: str
     failed_step: str
     reason: str
@@ -132,33 +131,33 @@ class FailWorkflow(BaseModel):
     time: datetime
 
 
-class RecordIgnored(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordIgnored:
     """Record an event that was seen but not acted on (late, stale, before the start ...)."""
 
-    model_config = _FROZEN
-    kind: Literal["ignored"] = "ignored"
+    kind: ClassVar[str] = "ignored"
     event_id: str
     ignored: Ignored
 
 
-class SetDeadline(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetDeadline:
     """Wake this workflow with a :class:`DeadlineTick` at ``at`` (``key`` names the timer)."""
 
-    model_config = _FROZEN
-    kind: Literal["set_deadline"] = "set_deadline"
+    kind: ClassVar[str] = "set_deadline"
     key: str
     at: datetime
 
 
-class ClearDeadline(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearDeadline:
     """The timer ``key`` is no longer needed."""
 
-    model_config = _FROZEN
-    kind: Literal["clear_deadline"] = "clear_deadline"
+    kind: ClassVar[str] = "clear_deadline"
     key: str
 
 
-Command = Annotated[
+Command = (
     StartWorkflow
     | CompleteWorkflow
     | ReportStepTimeout
@@ -167,6 +166,5 @@ Command = Annotated[
     | FailWorkflow
     | RecordIgnored
     | SetDeadline
-    | ClearDeadline,
-    Field(discriminator="kind"),
-]
+    | ClearDeadline
+)

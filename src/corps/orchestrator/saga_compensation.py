@@ -51,7 +51,7 @@ class Compensations:
         self, state: WorkflowState, failed_step: str, reason: str, time: datetime, out: list[Command]
     ) -> WorkflowState:
         """Start compensating: plan the completed compensable runs newest first and request the first."""
-        out.extend(construct(ClearDeadline, key=step_timer(p.step)) for p in state.pending)
+        out.extend(ClearDeadline(key=step_timer(p.step)) for p in state.pending)
         queue: list[CompensationTask] = []
         irreversible: list[str] = []
         for run in reversed(state.completed):
@@ -76,8 +76,7 @@ class Compensations:
         """Request the head of the queue (next attempt), or finish when the queue is empty."""
         if not state.queue:
             out.append(
-                construct(
-                    CompensateWorkflow,
+                CompensateWorkflow(
                     event_id=command_event_id(state.workflow_id, "compensated"),
                     failed_step=state.failed_step or "",
                     reason=state.reason or "",
@@ -93,8 +92,7 @@ class Compensations:
         deadline = time + self._topology.compensation_timeout(task.step)
         compensation = self._topology.steps[task.step].compensation
         out.append(
-            construct(
-                RequestCompensation,
+            RequestCompensation(
                 event_id=request_id,
                 step=task.step,
                 agent=task.agent,
@@ -108,7 +106,7 @@ class Compensations:
                 time=time,
             )
         )
-        out.append(construct(SetDeadline, key=COMPENSATION_TIMER, at=deadline))
+        out.append(SetDeadline(key=COMPENSATION_TIMER, at=deadline))
         return evolve(
             state, attempt=attempt, request_id=request_id, compensation_deadline=deadline, retry_at=None
         )
@@ -146,7 +144,7 @@ class Compensations:
             retry_at=None,
         )
         if not state.queue:
-            out.append(construct(ClearDeadline, key=COMPENSATION_TIMER))
+            out.append(ClearDeadline(key=COMPENSATION_TIMER))
         return self.request_next(state, time, out)
 
     def attempt_failed(
@@ -155,10 +153,9 @@ class Compensations:
         """The attempt in flight failed or timed out: retry after backoff, or fail for a human."""
         task = state.queue[0]
         if state.attempt >= self._topology.compensation_attempts(task.step):
-            out.append(construct(ClearDeadline, key=COMPENSATION_TIMER))
+            out.append(ClearDeadline(key=COMPENSATION_TIMER))
             out.append(
-                construct(
-                    FailWorkflow,
+                FailWorkflow(
                     event_id=command_event_id(state.workflow_id, "failed"),
                     failed_step=state.failed_step or "",
                     reason=f"compensating {task.step} failed {state.attempt} time(s), last: {why}",
@@ -169,7 +166,7 @@ class Compensations:
             )
             return self.finish(state, Status.FAILED, time)
         retry_at = time + self._topology.defaults.compensation_backoff.delay(state.attempt)
-        out.append(construct(SetDeadline, key=COMPENSATION_TIMER, at=retry_at))
+        out.append(SetDeadline(key=COMPENSATION_TIMER, at=retry_at))
         return evolve(state, request_id=None, compensation_deadline=None, retry_at=retry_at)
 
     def finish(self, state: WorkflowState, status: Status, time: datetime) -> WorkflowState:

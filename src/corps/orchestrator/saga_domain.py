@@ -68,8 +68,7 @@ class DomainEvents:
             status = update["status"] = Status.RUNNING
             update["started_at"] = event.time
             out.append(
-                construct(
-                    StartWorkflow,
+                StartWorkflow(
                     event_id=command_event_id(state.workflow_id, "started"),
                     trigger_event_type=name,
                     trigger_event_id=event.event_id,
@@ -102,7 +101,7 @@ class DomainEvents:
                         deadline=deadline,
                     )
                 )
-                out.append(construct(SetDeadline, key=step_timer(step), at=deadline))
+                out.append(SetDeadline(key=step_timer(step), at=deadline))
             pending = tuple(kept)
         update["pending"] = pending
         return evolve(state, **update)
@@ -138,7 +137,7 @@ class DomainEvents:
         if any(p.step == step_name for p in pending):
             pending = tuple(p for p in pending if p.step != step_name)
             update["pending"] = pending
-            out.append(construct(ClearDeadline, key=step_timer(step_name)))
+            out.append(ClearDeadline(key=step_timer(step_name)))
         if state.status is Status.COMPENSATING:
             # The step finished after compensation began: its effect is real, so undo it next.
             if step.irreversible:
@@ -152,12 +151,11 @@ class DomainEvents:
         self, state: WorkflowState, update: dict[str, Any], time: datetime, out: list[Command]
     ) -> WorkflowState:
         """The completing event arrived: the workflow ends (``update`` holds the event's changes)."""
-        out.extend(construct(ClearDeadline, key=step_timer(p.step)) for p in update["pending"])
+        out.extend(ClearDeadline(key=step_timer(p.step)) for p in update["pending"])
         started = update.get("started_at") or state.started_at or time
         completed: tuple[StepRun, ...] = update.get("completed", state.completed)
         out.append(
-            construct(
-                CompleteWorkflow,
+            CompleteWorkflow(
                 event_id=command_event_id(state.workflow_id, "completed"),
                 steps_completed=tuple(run.step for run in completed),
                 duration_ms=max(0, round((time - started).total_seconds() * 1000)),
@@ -197,8 +195,7 @@ class DomainEvents:
             uncompensated_effect=effect,
         )
         out.append(
-            construct(
-                RecordIgnored,
+            RecordIgnored(
                 event_id=command_event_id(state.workflow_id, "ignored", observation.event_id),
                 ignored=ignored,
             )

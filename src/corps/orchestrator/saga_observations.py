@@ -1,15 +1,15 @@
 """What the saga state machine reads: admitted domain events, lifecycle reports and timer ticks.
 
 Times are aware datetimes taken from the events themselves (a tick carries the time it stands for);
-nothing here or in the machine reads a clock.
+nothing here or in the machine reads a clock. Observations are frozen slotted dataclasses (one per
+admitted event; they are never serialised).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import ClassVar
 
 __all__ = [
     "CompensationCompletedObserved",
@@ -20,14 +20,12 @@ __all__ = [
     "StepFailedObserved",
 ]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-
-class DomainEventObserved(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEventObserved:
     """An admitted domain event of the workflow (``event_type`` is the topology's event name)."""
 
-    model_config = _FROZEN
-    kind: Literal["domain"] = "domain"
+    kind: ClassVar[str] = "domain"
     event_id: str
     event_type: str
     time: datetime
@@ -35,11 +33,11 @@ class DomainEventObserved(BaseModel):
     payload_json: str = "{}"
 
 
-class StepFailedObserved(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepFailedObserved:
     """A step gave up (the runtime's StepFailed after its retries, or the orchestrator's own timeout)."""
 
-    model_config = _FROZEN
-    kind: Literal["step_failed"] = "step_failed"
+    kind: ClassVar[str] = "step_failed"
     event_id: str
     time: datetime
     step: str
@@ -47,22 +45,22 @@ class StepFailedObserved(BaseModel):
     reason: str = ""
 
 
-class CompensationCompletedObserved(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompensationCompletedObserved:
     """An agent undid a step; ``causation_id`` is the CompensationRequested it answers, when known."""
 
-    model_config = _FROZEN
-    kind: Literal["compensation_completed"] = "compensation_completed"
+    kind: ClassVar[str] = "compensation_completed"
     event_id: str
     time: datetime
     step: str
     causation_id: str | None = None
 
 
-class CompensationFailedObserved(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompensationFailedObserved:
     """An agent could not undo a step (after the runtime's own retries)."""
 
-    model_config = _FROZEN
-    kind: Literal["compensation_failed"] = "compensation_failed"
+    kind: ClassVar[str] = "compensation_failed"
     event_id: str
     time: datetime
     step: str
@@ -71,19 +69,18 @@ class CompensationFailedObserved(BaseModel):
     reason: str = ""
 
 
-class DeadlineTick(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineTick:
     """Time has reached ``time`` (the service ticks at the deadlines the state asks for)."""
 
-    model_config = _FROZEN
-    kind: Literal["tick"] = "tick"
+    kind: ClassVar[str] = "tick"
     time: datetime
 
 
-Observation = Annotated[
+Observation = (
     DomainEventObserved
     | StepFailedObserved
     | CompensationCompletedObserved
     | CompensationFailedObserved
-    | DeadlineTick,
-    Field(discriminator="kind"),
-]
+    | DeadlineTick
+)

@@ -57,8 +57,11 @@ class WorkflowRecord(BaseModel):
     retired: Status | None = None
 
     def to_changelog(self) -> bytes:
-        """The changelog value: JSON without the fields at their defaults (read back by
-        ``model_validate_json``, which fills them in; records written with every field read the same)."""
+        """The changelog value: JSON without the fields at their defaults.
+
+        ``model_validate_json`` reads it back (filling the defaults in), as it reads records written
+        with every field.
+        """
         return _SERIALIZER.to_json(self, exclude_defaults=True)
 
     @property
