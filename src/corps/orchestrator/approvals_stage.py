@@ -28,6 +28,7 @@ from corps.events import Envelope, EventModel, RawRecord
 from corps.events.lifecycle import ApprovalDenied, ApprovalGranted, PolicyRef, StepFailed
 from corps.orchestrator.parked import ParkedEvent
 from corps.orchestrator.policy import Decision
+from corps.orchestrator.saga_state import evolve
 from corps.orchestrator.store import WorkflowRecord
 from corps.orchestrator.topics import OutRecord
 from corps.policy.approvals import (
@@ -45,7 +46,7 @@ from corps.policy.approvals import (
 if TYPE_CHECKING:
     from corps.orchestrator.gate import Gate
 
-__all__ = ["REJECTED_CODE", "VOTE_TYPES", "expire_parked", "park", "take_vote"]
+__all__ = ["REJECTED_CODE", "VOTE_TYPES", "expire_parked", "park", "release", "take_vote"]
 
 VOTE_TYPES = frozenset({ApprovalGranted.event_type, ApprovalDenied.event_type})
 REJECTED_CODE = "POLICY"
@@ -112,7 +113,7 @@ def park(
         raw, event_id=envelope.id, event_name=event_name, step=step, topic=admitted_topic, value=value,
         requests=states,
     )  # fmt: skip
-    record = record.model_copy(update={"parked": (*record.parked, parked)})
+    record = evolve(record, parked=(*record.parked, parked))
     for state in states:
         record = _emit(
             gate, record, requested_event(state), f"{state.request_id}/requested/0", now, step, envelope.id,
@@ -164,13 +165,30 @@ def take_vote(
     out.append(written)
     decision = Decision.allow(f"vote counted: {update.detail}", refs)
     record = record.with_chain(gate.link(record, written.topic, written, envelope, decision, out))
-    record = record.model_copy(update={"admitted": (*record.admitted, envelope.id)})
+    record = evolve(record, admitted=(*record.admitted, envelope.id))
     parked = parked.with_states(states)
     if update.verdict is Verdict.REJECTED:
         return _drop(gate, record, i, parked, f"approval rejected: {update.detail}", now, out), None
     if update.verdict is Verdict.APPROVED and parked.approved():
         return _without(record, i), parked
     return _replace(record, i, parked), None
+
+
+def release(
+    gate: Gate, parked: ParkedEvent, record: WorkflowRecord, out: list[OutRecord]
+) -> tuple[WorkflowRecord, Envelope, dict[str, Any]]:
+    """Admit an approved parked event (already out of ``record``): its record, envelope and data."""
+    raw = parked.raw()
+    envelope, data = gate.codec.decode_datum(raw)
+    written = parked.out_record()
+    out.append(written)
+    who = ", ".join(g for s in parked.states() for g in s.grants)
+    decision = Decision.allow(f"approved by {who}", _refs(parked.states()))
+    head = gate.link(record, written.topic, written, envelope, decision, out)
+    record = evolve(
+        record, chain_sequence=head.sequence, chain_hash=head.hash, admitted=(*record.admitted, envelope.id)
+    )
+    return record, envelope, data
 
 
 def expire_parked(gate: Gate, record: WorkflowRecord, now: datetime, out: list[OutRecord]) -> WorkflowRecord:
@@ -212,11 +230,11 @@ def expire_parked(gate: Gate, record: WorkflowRecord, now: datetime, out: list[O
 def _replace(record: WorkflowRecord, i: int, parked: ParkedEvent) -> WorkflowRecord:
     items = list(record.parked)
     items[i] = parked
-    return record.model_copy(update={"parked": tuple(items)})
+    return evolve(record, parked=tuple(items))
 
 
 def _without(record: WorkflowRecord, i: int) -> WorkflowRecord:
-    return record.model_copy(update={"parked": record.parked[:i] + record.parked[i + 1 :]})
+    return evolve(record, parked=record.parked[:i] + record.parked[i + 1 :])
 
 
 def _drop(

@@ -52,10 +52,13 @@ __all__ = [
     "CHAIN_VERSION_HEADER",
     "ChainHead",
     "Link",
+    "LinkTemplate",
     "canonical_event",
     "event_digest",
     "link_hash",
+    "link_template",
     "link_version",
+    "templated_hash",
     "version_header",
 ]
 
@@ -72,7 +75,10 @@ _text: Callable[[str], str] = json.encoder.encode_basestring
 
 _REPEATING = frozenset(("ce_specversion", "ce_source", "ce_type", "content-type", "ce_tenant", "ce_step"))
 """Headers whose values repeat from record to record: their JSON fragments are cached."""
-_FRAGMENTS: dict[tuple[str, bytes | None], str] = {}
+_FRAGMENTS: dict[str, dict[bytes | None, str]] = {name: {} for name in _REPEATING}
+_Plan = tuple[tuple[int, str, "dict[bytes | None, str] | None"], ...]
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+"""Per sequence of header names: (index, ``"<name>":``, fragment cache) of each kept header, sorted."""
 
 
 def _field(name: str, raw: bytes | None) -> str:
@@ -83,26 +89,36 @@ def _canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _plan(names: tuple[str, ...]) -> _Plan:
+    last = {name: index for index, name in enumerate(names) if name[:3] == "ce_" or name == "content-type"}
+    plan = tuple((last[name], f"{_text(name)}:", _FRAGMENTS.get(name)) for name in sorted(last))
+    if len(_PLANS) >= 1024:
+        _PLANS.clear()
+    _PLANS[names] = plan
+    return plan
+
+
 def canonical_event(
     topic: str, key: bytes | None, headers: Sequence[tuple[str, bytes | None]], value: bytes | None
 ) -> bytes:
     """The canonical bytes of one event record (see the module docstring for the exact form)."""
     # Written out by hand (the gate's hot path); equal to _canonical_json of the documented object.
-    # A repeated header: the last one counts.
-    kept = {name: raw for name, raw in headers if name[:3] == "ce_" or name == "content-type"}
-    fragments = _FRAGMENTS
+    # A repeated header: the last one counts. Which headers are kept, in which order, is worked out
+    # once per sequence of header names (records of one producer all have the same).
+    names, raws = zip(*headers, strict=True) if headers else ((), ())
+    plan = _PLANS.get(names) or _plan(names)
     parts = []
-    for name in sorted(kept):
-        raw = kept[name]
-        if name in _REPEATING:
-            part = fragments.get((name, raw))
-            if part is None:
-                if len(fragments) > 10_000:
-                    fragments.clear()
-                part = fragments[name, raw] = _field(name, raw)
-            parts.append(part)
-        else:
-            parts.append(_field(name, raw))
+    for index, prefix, cache in plan:
+        raw = raws[index]
+        if cache is None:
+            parts.append(prefix + _text((raw or b"").decode(errors="replace")))
+            continue
+        part = cache.get(raw)
+        if part is None:
+            if len(cache) >= 4096:
+                cache.clear()
+            part = cache[raw] = prefix + _text((raw or b"").decode(errors="replace"))
+        parts.append(part)
     fields = ",".join(parts)
     digest = hashlib.sha256(value or b"").hexdigest()
     key_text = _text((key or b"").decode(errors="replace"))
@@ -163,27 +179,59 @@ def link_hash(prev_hash: str, sequence: int, link: Link, digest: str, version: i
         ValueError: ``version`` is not a known link format version.
     """
     # Written out by hand (the gate's hot path); equal to _canonical_json of the documented object.
+    if version == 2:
+        return templated_hash(
+            link_template(link), prev_hash, sequence, link.event_id, link.event_type, digest
+        )
+    if version != 1:
+        raise ValueError(f"unknown chain link format version {version}")
     policies = ",".join(f"[{_text(p.policy_id)},{_text(p.policy_version)}]" for p in link.policies)
     redacted = ",".join(_text(field) for field in link.redacted_fields)
-    if version == 1:
-        decision = (
-            f'{{"effect":{_text(link.effect)},"event_id":{_text(link.event_id)},'
-            f'"event_type":{_text(link.event_type)},"policies":[{policies}],"reason":{_text(link.reason)},'
-            f'"redacted_fields":[{redacted}]}}'
-        )
-        rest = f'"event":{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)}'
-        return hashlib.sha256(f'{{"decision":{decision},{rest}}}'.encode()).hexdigest()
-    if version != 2:
-        raise ValueError(f"unknown chain link format version {version}")
-    evaluated = "null" if link.evaluated_at_ms is None else str(int(link.evaluated_at_ms))
     decision = (
-        f'{{"effect":{_text(link.effect)},"evaluated_at_ms":{evaluated},"event_id":{_text(link.event_id)},'
+        f'{{"effect":{_text(link.effect)},"event_id":{_text(link.event_id)},'
         f'"event_type":{_text(link.event_type)},"policies":[{policies}],"reason":{_text(link.reason)},'
-        f'"redacted_fields":[{redacted}],"set":{{"digest":{_text(link.set_digest)},'
-        f'"name":{_text(link.set_name)},"version":{int(link.set_version)}}}}}'
+        f'"redacted_fields":[{redacted}]}}'
     )
-    rest = f'"event":{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)},"v":2'
+    rest = f'"event":{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)}'
     return hashlib.sha256(f'{{"decision":{decision},{rest}}}'.encode()).hexdigest()
+
+
+class LinkTemplate(NamedTuple):
+    """The canonical JSON of a version 2 link around its event id and type: what its decision fixes.
+
+    A gate writes many links with one decision (the default allow, an orchestrator's own events), so
+    :class:`~corps.orchestrator.wire.DecisionWriter` makes this once per decision.
+    """
+
+    head: str
+    """Up to the event id: ``{"decision":{"effect":…,"evaluated_at_ms":…,"event_id":``."""
+    tail: str
+    """From the policies to the event digest: ``,"policies":[…],…,"set":{…}},"event":``."""
+
+
+def link_template(link: Link) -> LinkTemplate:
+    """The parts of link format 2 fixed by ``link``'s decision (its event id and type are left out)."""
+    policies = ",".join(f"[{_text(p.policy_id)},{_text(p.policy_version)}]" for p in link.policies)
+    redacted = ",".join(_text(field) for field in link.redacted_fields)
+    evaluated = "null" if link.evaluated_at_ms is None else str(int(link.evaluated_at_ms))
+    head = f'{{"decision":{{"effect":{_text(link.effect)},"evaluated_at_ms":{evaluated},"event_id":'
+    tail = (
+        f',"policies":[{policies}],"reason":{_text(link.reason)},"redacted_fields":[{redacted}],'
+        f'"set":{{"digest":{_text(link.set_digest)},"name":{_text(link.set_name)},'
+        f'"version":{int(link.set_version)}}}}},"event":'
+    )
+    return LinkTemplate(head, tail)
+
+
+def templated_hash(
+    template: LinkTemplate, prev_hash: str, sequence: int, event_id: str, event_type: str, digest: str
+) -> str:
+    """:func:`link_hash` (format 2) of a link whose decision made ``template``."""
+    text = (
+        f'{template.head}{_text(event_id)},"event_type":{_text(event_type)}{template.tail}'
+        f'{_text(digest)},"prev":{_text(prev_hash)},"sequence":{int(sequence)},"v":2}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

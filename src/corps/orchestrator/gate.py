@@ -34,10 +34,9 @@ from corps.events.lifecycle import (
     ApprovalGranted,
     CompensationCompleted,
     CompensationFailed,
-    PolicyRef,
     StepFailed,
 )
-from corps.orchestrator.approvals_stage import VOTE_TYPES, expire_parked, park, take_vote
+from corps.orchestrator.approvals_stage import VOTE_TYPES, expire_parked, park, release, take_vote
 from corps.orchestrator.chain import ChainHead
 from corps.orchestrator.ids import DECISION_SOURCE, decision_id, trusted_envelope, uuid5_text
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
@@ -106,6 +105,7 @@ class Gate:
         """Namespace of the ids of lifecycle events the gate writes itself (approval requests ...)."""
         self._types = {event: topology.schema_fullname(event) for event in topology.events}
         self._decisions = DecisionWriter(codec, topics.decisions)
+        self._allowed: dict[str, Decision] = {}
 
     def admit(
         self, raw: RawRecord, store: StateStore, now: datetime, out: list[OutRecord]
@@ -142,33 +142,31 @@ class Gate:
             workflow_id=envelope.workflow_id, tenant=envelope.tenant, partition=raw.partition
         )
         if envelope.id in record.admitted:
-            decision = Decision.deny(f"duplicate: event {envelope.id} was admitted before")
-            store.put(
-                record.with_chain(
-                    self._link(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
-                )
-            )
+            why = f"duplicate: event {envelope.id} was admitted before"
+            self._deny(record, raw, envelope, Decision.deny(why), store, out)
             return None
         if envelope.type in VOTE_TYPES:
             return self._vote(raw, envelope, data, record, store, out)
         admitted_topic = self.topics.admitted[event_name] if event_name else self.topics.lifecycle
-        proposed = ProposedEvent(envelope, data, event_name, raw, admitted_topic)
-        decision = self.policy.decide(proposed, GateContext(self.topology, record.chain_sequence, now))
+        policy = self.policy
+        if type(policy) is AllowAll:  # nothing to ask: skip building the question
+            decision = policy.decision
+        else:
+            proposed = ProposedEvent(envelope, data, event_name, raw, admitted_topic)
+            decision = policy.decide(proposed, GateContext(self.topology, record.chain_sequence, now))
         if decision.effect == "REQUIRE_APPROVAL":
             at = decision.evaluated_at or _record_time(raw, envelope)
             store.put(park(self, raw, envelope, event_name, admitted_topic, decision, record, at, out))
             return None
         if decision.effect == "DENY":
-            store.put(
-                record.with_chain(
-                    self._link(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
-                )
-            )
+            self._deny(record, raw, envelope, decision, store, out)
             return None
         value = decision.value if decision.effect == "REDACT" and decision.value is not None else raw.value
         admitted = OutRecord(admitted_topic, raw.partition, raw.key, value, list(raw.headers))
         out.append(admitted)
-        head = self._link(record.chain, record.partition, admitted_topic, admitted, envelope, decision, out)
+        head = self._decisions.write(
+            record.chain, record.partition, admitted_topic, admitted, envelope, decision, out
+        )
         record = evolve(
             record,
             chain_sequence=head.sequence,
@@ -194,7 +192,7 @@ class Gate:
         out: list[OutRecord],
     ) -> ChainHead:
         """Link a decision about ``written`` (as written to ``topic``) into ``record``'s chain."""
-        return self._link(record.chain, record.partition, topic, written, envelope, decision, out)
+        return self._decisions.write(record.chain, record.partition, topic, written, envelope, decision, out)
 
     def _vote(
         self,
@@ -210,23 +208,7 @@ class Gate:
         if approved is None:
             store.put(record)
             return None
-        admitted_raw = approved.raw()
-        parked_envelope, parked_data = self.codec.decode_datum(admitted_raw)
-        written = approved.out_record()
-        out.append(written)
-        refs = tuple(
-            PolicyRef(policy_id=s.requirement.policy_id, policy_version=str(s.requirement.version))
-            for s in approved.states()
-        )
-        who = ", ".join(g for s in approved.states() for g in s.grants)
-        decision = Decision.allow(f"approved by {who}", refs)
-        head = self.link(record, written.topic, written, parked_envelope, decision, out)
-        record = evolve(
-            record,
-            chain_sequence=head.sequence,
-            chain_hash=head.hash,
-            admitted=(*record.admitted, parked_envelope.id),
-        )
+        record, parked_envelope, parked_data = release(self, approved, record, out)
         store.put(record)
         return Admitted(parked_envelope, parked_data, approved.event_name, record)
 
@@ -238,9 +220,12 @@ class Gate:
         Returns:
             The new end of the chain.
         """
-        return self._link(
-            head, written.partition, written.topic, written, envelope, Decision.allow(reason), out
-        )
+        decision = self._allowed.get(reason)
+        if decision is None:  # one object per reason: the decision writer's templates are per object
+            if len(self._allowed) >= 256:
+                self._allowed.clear()
+            decision = self._allowed[reason] = Decision.allow(reason)
+        return self._decisions.write(head, written.partition, written.topic, written, envelope, decision, out)
 
     # -- internals ----------------------------------------------------------------------------------------
 
@@ -254,17 +239,18 @@ class Gate:
             return f"ce_type {envelope.type} may not be proposed on the lifecycle topic"
         return ""
 
-    def _link(
+    def _deny(
         self,
-        head: ChainHead,
-        partition: int,
-        topic: str,
-        written: OutRecord | RawRecord,
+        record: WorkflowRecord,
+        raw: RawRecord,
         envelope: Envelope,
         decision: Decision,
+        store: StateStore,
         out: list[OutRecord],
-    ) -> ChainHead:
-        return self._decisions.write(head, partition, topic, written, envelope, decision, out)
+    ) -> None:
+        """Chain a refusal of ``raw`` (as read from its proposed topic) into ``record``'s chain."""
+        head = self._decisions.write(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
+        store.put(record.with_chain(head))
 
     def _refuse(
         self,
@@ -286,12 +272,7 @@ class Gate:
         record = store.get(envelope.workflow_id) or WorkflowRecord(
             workflow_id=envelope.workflow_id, tenant=envelope.tenant, partition=raw.partition
         )
-        decision = Decision.deny(f"{reason}: {detail}")
-        store.put(
-            record.with_chain(
-                self._link(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
-            )
-        )
+        self._deny(record, raw, envelope, Decision.deny(f"{reason}: {detail}"), store, out)
 
     def _dead_letter(
         self, raw: RawRecord, reason: str, detail: str, now: datetime, out: list[OutRecord]

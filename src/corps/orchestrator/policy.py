@@ -113,8 +113,9 @@ class AllowAll:
     reason = "admitted: decodes, valid envelope (default allow, no policies)"
 
     def __init__(self) -> None:
-        self._decision = Decision.allow(self.reason)
+        self.decision = Decision.allow(self.reason)
+        """The one decision (the gate uses it without building the arguments of :meth:`decide`)."""
 
     def decide(self, event: ProposedEvent, context: GateContext) -> Decision:
         """Allow."""
-        return self._decision
+        return self.decision

@@ -12,15 +12,24 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from corps.events import Envelope, EventCodec, RawRecord
 from corps.events.lifecycle import PolicyDecision, PolicyRef
-from corps.orchestrator.chain import ChainHead, Link, event_digest, version_header
+from corps.orchestrator.chain import (
+    ChainHead,
+    Link,
+    LinkTemplate,
+    event_digest,
+    link_template,
+    templated_hash,
+    version_header,
+)
 from corps.orchestrator.ids import DECISION_SOURCE, decision_id
 from corps.orchestrator.policy import Decision
 from corps.orchestrator.topics import OutRecord
 
-__all__ = ["DecisionWriter", "decision_body", "envelope_headers"]
+__all__ = ["DecisionWriter", "decision_body", "decision_parts", "envelope_headers"]
 
 _EFFECTS = {"ALLOW": 0, "DENY": 1, "REDACT": 2, "REQUIRE_APPROVAL": 3}  # corps.lifecycle.Effect, in order
 
@@ -53,6 +62,32 @@ _common = functools.lru_cache(maxsize=4096)(_string)
 """:func:`_string` of values that repeat (types, reasons, policy set names and digests)."""
 
 
+def decision_parts(
+    *,
+    effect: str,
+    reason: str,
+    policies: Sequence[PolicyRef],
+    redacted_fields: Sequence[str],
+    set_name: str,
+    set_version: int,
+    set_digest: str,
+    evaluated_at_ms: int | None,
+) -> tuple[bytes, bytes]:
+    """The parts of a decision body fixed by the decision: after the decided event, after the link hash."""
+    parts = [_long(_EFFECTS[effect]), _common(reason)]
+    if policies:
+        parts.append(_long(len(policies)))
+        parts.extend(_common(p.policy_id) + _common(p.policy_version) for p in policies)
+    parts.append(b"\x00")
+    if redacted_fields:
+        parts.append(_long(len(redacted_fields)))
+        parts.extend(_common(field) for field in redacted_fields)
+    parts.append(b"\x00")
+    tail = [_common(set_name), _long(set_version), _common(set_digest)]
+    tail.append(b"\x00" if evaluated_at_ms is None else b"\x02" + _long(evaluated_at_ms))
+    return b"".join(parts), b"".join(tail)
+
+
 def decision_body(
     *,
     decided_event_id: str,
@@ -70,29 +105,45 @@ def decision_body(
     evaluated_at_ms: int | None,
 ) -> bytes:
     """The Avro body (no Confluent frame) of a ``corps.lifecycle.PolicyDecision`` v2."""
-    parts = [_string(decided_event_id), _common(decided_event_type), _long(_EFFECTS[effect]), _common(reason)]
-    if policies:
-        parts.append(_long(len(policies)))
-        parts.extend(_common(p.policy_id) + _common(p.policy_version) for p in policies)
-    parts.append(b"\x00")
-    if redacted_fields:
-        parts.append(_long(len(redacted_fields)))
-        parts.extend(_common(field) for field in redacted_fields)
-    parts.append(b"\x00")
-    parts += [_long(sequence), _string(prev_hash), _string(link_hash)]
-    parts += [_common(set_name), _long(set_version), _common(set_digest)]
-    parts.append(b"\x00" if evaluated_at_ms is None else b"\x02" + _long(evaluated_at_ms))
-    return b"".join(parts)
+    middle, tail = decision_parts(
+        effect=effect,
+        reason=reason,
+        policies=policies,
+        redacted_fields=redacted_fields,
+        set_name=set_name,
+        set_version=set_version,
+        set_digest=set_digest,
+        evaluated_at_ms=evaluated_at_ms,
+    )
+    return b"".join(
+        (
+            _string(decided_event_id),
+            _common(decided_event_type),
+            middle,
+            _long(sequence),
+            _string(prev_hash),
+            _string(link_hash),
+            tail,
+        )
+    )
 
 
 _SPECVERSION: tuple[str, bytes | None] = ("ce_specversion", b"1.0")
 _CONTENT_TYPE: tuple[str, bytes | None] = ("content-type", b"application/avro")
+_HEADERS: dict[str, dict[str, tuple[str, bytes | None]]] = {
+    name: {} for name in ("ce_source", "ce_type", "ce_tenant", "ce_step")
+}
 
 
-@functools.lru_cache(maxsize=4096)
 def _header(name: str, value: str) -> tuple[str, bytes | None]:
     """A header whose values repeat (source, type, tenant, step), made once."""
-    return (name, value.encode())
+    made = _HEADERS[name]
+    header = made.get(value)
+    if header is None:
+        if len(made) >= 4096:
+            made.clear()
+        header = made[value] = (name, value.encode())
+    return header
 
 
 def envelope_headers(
@@ -130,6 +181,20 @@ def envelope_headers(
     return headers
 
 
+class _Template(NamedTuple):
+    """What one decision fixes in its links and decision records (made once per decision object)."""
+
+    decision: Decision
+    link: LinkTemplate
+    middle: bytes
+    tail: bytes
+
+
+_DECISION_TYPE = _header("ce_type", PolicyDecision.event_type)
+_DECISION_SOURCE = _header("ce_source", DECISION_SOURCE)
+_VERSION = version_header()
+
+
 class DecisionWriter:
     """Writes the hash-chained decision records of one decision log.
 
@@ -142,6 +207,7 @@ class DecisionWriter:
         self.codec = codec
         self.topic = topic
         self._prefix: bytes | None = None
+        self._templates: dict[int, _Template] = {}
 
     def write(
         self,
@@ -153,54 +219,75 @@ class DecisionWriter:
         decision: Decision,
         out: list[OutRecord],
     ) -> ChainHead:
-        """Append the link deciding about ``written`` (as it is on ``event_topic``); return the new head."""
+        """Append the link deciding about ``written`` (as it is on ``event_topic``); return the new head.
+
+        The same bytes as :func:`~corps.orchestrator.chain.link_hash`, :func:`decision_body` and
+        :func:`envelope_headers` of the documented fields (a unit test holds them to it); what the
+        decision fixes is worked out once per decision object.
+        """
+        template = self._templates.get(id(decision))
+        if template is None or template.decision is not decision:
+            template = self._template(decision)
+        event_id, event_type, workflow_id = envelope.id, envelope.type, envelope.workflow_id
+        sequence, prev_hash = head.sequence, head.hash
+        digest = event_digest(event_topic, written.key, written.headers, written.value)
+        link_hash = templated_hash(template.link, prev_hash, sequence, event_id, event_type, digest)
+        body = b"".join(
+            (
+                self._prefix or self._frame(),
+                _string(event_id),
+                _common(event_type),
+                template.middle,
+                _long(sequence),
+                _string(prev_hash),
+                _string(link_hash),
+                template.tail,
+            )
+        )
+        key = workflow_id.encode()
+        headers: list[tuple[str, bytes | None]] = [
+            _SPECVERSION,
+            ("ce_id", decision_id(workflow_id, sequence).encode()),
+            _DECISION_SOURCE,
+            _DECISION_TYPE,
+            ("ce_time", envelope.time.isoformat().replace("+00:00", "Z").encode()),
+            _CONTENT_TYPE,
+            _header("ce_tenant", envelope.tenant),
+            ("ce_workflowid", key),
+            ("ce_causationid", event_id.encode()),
+        ]
+        if envelope.step is not None:
+            headers.append(_header("ce_step", envelope.step))
+        if envelope.traceparent is not None:
+            headers.append(("traceparent", envelope.traceparent.encode()))
+        if envelope.tracestate is not None:
+            headers.append(("tracestate", envelope.tracestate.encode()))
+        headers.append(_VERSION)
+        out.append(OutRecord(self.topic, partition, key, body, headers))
+        return ChainHead(sequence + 1, link_hash)
+
+    def _template(self, decision: Decision) -> _Template:
         evaluated = decision.evaluated_at
         evaluated_ms = None if evaluated is None else int(evaluated.timestamp() * 1000)
-        link = Link(
-            envelope.id,
-            envelope.type,
-            decision.effect,
-            decision.reason,
-            decision.policies,
-            decision.redacted_fields,
-            decision.set_name,
-            decision.set_version,
-            decision.set_digest,
-            evaluated_ms,
-        )
-        digest = event_digest(event_topic, written.key, written.headers, written.value)
-        new_head, link_hash = head.extend(link, digest)
-        body = decision_body(
-            decided_event_id=envelope.id,
-            decided_event_type=envelope.type,
-            effect=decision.effect,
-            reason=decision.reason,
-            policies=decision.policies,
-            redacted_fields=decision.redacted_fields,
-            sequence=head.sequence,
-            prev_hash=head.hash,
-            link_hash=link_hash,
-            set_name=decision.set_name,
-            set_version=decision.set_version,
-            set_digest=decision.set_digest,
+        d = decision
+        link = link_template(
+            Link("", "", d.effect, d.reason, d.policies, d.redacted_fields, d.set_name, d.set_version,
+                 d.set_digest, evaluated_ms)
+        )  # fmt: skip
+        middle, tail = decision_parts(
+            effect=d.effect,
+            reason=d.reason,
+            policies=d.policies,
+            redacted_fields=d.redacted_fields,
+            set_name=d.set_name,
+            set_version=d.set_version,
+            set_digest=d.set_digest,
             evaluated_at_ms=evaluated_ms,
         )
-        headers = envelope_headers(
-            event_id=decision_id(envelope.workflow_id, head.sequence),
-            source=DECISION_SOURCE,
-            event_type=PolicyDecision.event_type,
-            time=envelope.time,
-            tenant=envelope.tenant,
-            workflow_id=envelope.workflow_id,
-            causation_id=envelope.id,
-            step=envelope.step,
-            traceparent=envelope.traceparent,
-            tracestate=envelope.tracestate,
-        )
-        headers.append(version_header())
-        key = envelope.workflow_id.encode()
-        out.append(OutRecord(self.topic, partition, key, self._frame() + body, headers))
-        return new_head
+        if len(self._templates) >= 256:
+            self._templates.clear()
+        template = self._templates[id(decision)] = _Template(decision, link, middle, tail)
+        return template
 
     def _frame(self) -> bytes:
         """Magic byte and schema id of decision records (from the codec, cached)."""
