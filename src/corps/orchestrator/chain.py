@@ -42,7 +42,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from corps.events.lifecycle import PolicyRef
@@ -234,9 +233,11 @@ def templated_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class ChainHead:
-    """The end of one workflow's chain: the next link's sequence number and the last link's hash."""
+class ChainHead(NamedTuple):
+    """The end of one workflow's chain: the next link's sequence number and the last link's hash.
+
+    A named tuple (the gate makes one or two per link): cheaper to build than a frozen dataclass.
+    """
 
     sequence: int = 0
     hash: str = ""

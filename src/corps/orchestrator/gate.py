@@ -164,14 +164,12 @@ class Gate:
         value = decision.value if decision.effect == "REDACT" and decision.value is not None else raw.value
         admitted = OutRecord(admitted_topic, raw.partition, raw.key, value, list(raw.headers))
         out.append(admitted)
-        head = self._decisions.write(
-            record.chain, record.partition, admitted_topic, admitted, envelope, decision, out
+        sequence = record.chain_sequence
+        link = self._decisions.append(
+            sequence, record.chain_hash, record.partition, admitted_topic, admitted, envelope, decision, out
         )
         record = evolve(
-            record,
-            chain_sequence=head.sequence,
-            chain_hash=head.hash,
-            admitted=(*record.admitted, envelope.id),
+            record, chain_sequence=sequence + 1, chain_hash=link, admitted=(*record.admitted, envelope.id)
         )
         store.put(record)
         return Admitted(envelope, data, event_name, record)

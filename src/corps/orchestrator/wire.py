@@ -1,21 +1,20 @@
-"""The gate's hot path, written by hand: decision record bodies and CloudEvents headers.
+"""The gate's hot path, written by hand: decision records (body, CloudEvents headers, chain link).
 
 Every proposed event costs one :class:`~corps.events.lifecycle.PolicyDecision`. Going through a
 pydantic model, :class:`~corps.events.Envelope` and fastavro costs more than the rest of the gate, so
-the decision's Avro body and the envelope's headers are written here directly. Both are pinned by unit
-tests to what :class:`~corps.events.EventCodec` and :meth:`Envelope.to_headers` produce; the schema id
-still comes from the codec (``EventCodec.prepare``), so the registry stays the source of truth.
+the decision's Avro body (:mod:`corps.orchestrator.decision_avro`) and the envelope's headers are
+written directly. Both are pinned by unit tests to what :class:`~corps.events.EventCodec` and
+:meth:`Envelope.to_headers` produce; the schema id still comes from the codec
+(``EventCodec.prepare``), so the registry stays the source of truth.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
 from corps.events import Envelope, EventCodec, RawRecord
-from corps.events.lifecycle import PolicyDecision, PolicyRef
+from corps.events.lifecycle import PolicyDecision
 from corps.orchestrator.chain import (
     ChainHead,
     Link,
@@ -25,108 +24,18 @@ from corps.orchestrator.chain import (
     templated_hash,
     version_header,
 )
+from corps.orchestrator.decision_avro import (
+    common_string,
+    decision_body,
+    decision_parts,
+    long_bytes,
+    string_bytes,
+)
 from corps.orchestrator.ids import DECISION_SOURCE, decision_id
 from corps.orchestrator.policy import Decision
 from corps.orchestrator.topics import OutRecord
 
 __all__ = ["DecisionWriter", "decision_body", "decision_parts", "envelope_headers"]
-
-_EFFECTS = {"ALLOW": 0, "DENY": 1, "REDACT": 2, "REQUIRE_APPROVAL": 3}  # corps.lifecycle.Effect, in order
-
-
-def _varint(value: int) -> bytes:
-    """Avro ``long``: zig-zag, then base-128 varint."""
-    n = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-_SMALL = tuple(_varint(n) for n in range(4096))
-
-
-def _long(value: int) -> bytes:
-    """Avro ``long`` (small non-negative values from a table: lengths, sequences, enum indexes)."""
-    return _SMALL[value] if 0 <= value < 4096 else _varint(value)
-
-
-def _string(value: str) -> bytes:
-    data = value.encode()
-    return _long(len(data)) + data
-
-
-_common = functools.lru_cache(maxsize=4096)(_string)
-""":func:`_string` of values that repeat (types, reasons, policy set names and digests)."""
-
-
-def decision_parts(
-    *,
-    effect: str,
-    reason: str,
-    policies: Sequence[PolicyRef],
-    redacted_fields: Sequence[str],
-    set_name: str,
-    set_version: int,
-    set_digest: str,
-    evaluated_at_ms: int | None,
-) -> tuple[bytes, bytes]:
-    """The parts of a decision body fixed by the decision: after the decided event, after the link hash."""
-    parts = [_long(_EFFECTS[effect]), _common(reason)]
-    if policies:
-        parts.append(_long(len(policies)))
-        parts.extend(_common(p.policy_id) + _common(p.policy_version) for p in policies)
-    parts.append(b"\x00")
-    if redacted_fields:
-        parts.append(_long(len(redacted_fields)))
-        parts.extend(_common(field) for field in redacted_fields)
-    parts.append(b"\x00")
-    tail = [_common(set_name), _long(set_version), _common(set_digest)]
-    tail.append(b"\x00" if evaluated_at_ms is None else b"\x02" + _long(evaluated_at_ms))
-    return b"".join(parts), b"".join(tail)
-
-
-def decision_body(
-    *,
-    decided_event_id: str,
-    decided_event_type: str,
-    effect: str,
-    reason: str,
-    policies: Sequence[PolicyRef],
-    redacted_fields: Sequence[str],
-    sequence: int,
-    prev_hash: str,
-    link_hash: str,
-    set_name: str,
-    set_version: int,
-    set_digest: str,
-    evaluated_at_ms: int | None,
-) -> bytes:
-    """The Avro body (no Confluent frame) of a ``corps.lifecycle.PolicyDecision`` v2."""
-    middle, tail = decision_parts(
-        effect=effect,
-        reason=reason,
-        policies=policies,
-        redacted_fields=redacted_fields,
-        set_name=set_name,
-        set_version=set_version,
-        set_digest=set_digest,
-        evaluated_at_ms=evaluated_at_ms,
-    )
-    return b"".join(
-        (
-            _string(decided_event_id),
-            _common(decided_event_type),
-            middle,
-            _long(sequence),
-            _string(prev_hash),
-            _string(link_hash),
-            tail,
-        )
-    )
-
 
 _SPECVERSION: tuple[str, bytes | None] = ("ce_specversion", b"1.0")
 _CONTENT_TYPE: tuple[str, bytes | None] = ("content-type", b"application/avro")
@@ -208,6 +117,8 @@ class DecisionWriter:
         self.topic = topic
         self._prefix: bytes | None = None
         self._templates: dict[int, _Template] = {}
+        self._time: datetime | None = None
+        self._time_text = b""
 
     def write(
         self,
@@ -225,22 +136,42 @@ class DecisionWriter:
         :func:`envelope_headers` of the documented fields (a unit test holds them to it); what the
         decision fixes is worked out once per decision object.
         """
+        sequence = head.sequence
+        return ChainHead(
+            sequence + 1,
+            self.append(sequence, head.hash, partition, event_topic, written, envelope, decision, out),
+        )
+
+    def append(
+        self,
+        sequence: int,
+        prev_hash: str,
+        partition: int,
+        event_topic: str,
+        written: OutRecord | RawRecord,
+        envelope: Envelope,
+        decision: Decision,
+        out: list[OutRecord],
+    ) -> str:
+        """:meth:`write` for a chain ending at (``sequence``, ``prev_hash``); return the new link's hash."""
         template = self._templates.get(id(decision))
         if template is None or template.decision is not decision:
             template = self._template(decision)
         event_id, event_type, workflow_id = envelope.id, envelope.type, envelope.workflow_id
-        sequence, prev_hash = head.sequence, head.hash
+        time = envelope.time
+        if time is not self._time:  # the orchestrator's own events of one batch share their time
+            self._time, self._time_text = time, time.isoformat().replace("+00:00", "Z").encode()
         digest = event_digest(event_topic, written.key, written.headers, written.value)
         link_hash = templated_hash(template.link, prev_hash, sequence, event_id, event_type, digest)
         body = b"".join(
             (
                 self._prefix or self._frame(),
-                _string(event_id),
-                _common(event_type),
+                string_bytes(event_id),
+                common_string(event_type),
                 template.middle,
-                _long(sequence),
-                _string(prev_hash),
-                _string(link_hash),
+                long_bytes(sequence),
+                string_bytes(prev_hash),
+                string_bytes(link_hash),
                 template.tail,
             )
         )
@@ -250,7 +181,7 @@ class DecisionWriter:
             ("ce_id", decision_id(workflow_id, sequence).encode()),
             _DECISION_SOURCE,
             _DECISION_TYPE,
-            ("ce_time", envelope.time.isoformat().replace("+00:00", "Z").encode()),
+            ("ce_time", self._time_text),
             _CONTENT_TYPE,
             _header("ce_tenant", envelope.tenant),
             ("ce_workflowid", key),
@@ -264,7 +195,7 @@ class DecisionWriter:
             headers.append(("tracestate", envelope.tracestate.encode()))
         headers.append(_VERSION)
         out.append(OutRecord(self.topic, partition, key, body, headers))
-        return ChainHead(sequence + 1, link_hash)
+        return link_hash
 
     def _template(self, decision: Decision) -> _Template:
         evaluated = decision.evaluated_at
