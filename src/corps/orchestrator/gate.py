@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from corps.events import Envelope, EventCodec, RawRecord
 from corps.events.errors import RecordError, RegistryError, RegistryUnavailableError
@@ -74,9 +73,8 @@ def _record_time(raw: RawRecord, envelope: Envelope) -> datetime:
     return datetime.fromtimestamp(raw.timestamp_ms / 1000, UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Admitted:
-    """An event the gate admitted, as the orchestrator stage sees it."""
+class Admitted(NamedTuple):
+    """An event the gate admitted, as the orchestrator stage sees it (one per record: a named tuple)."""
 
     envelope: Envelope
     data: Mapping[str, Any]
