@@ -265,8 +265,8 @@ class Envelope(BaseModel):
                 value = by_name.get(header)
                 if value is not None:
                     values[field] = value
-            unknown = by_name.keys() - KNOWN
-            if unknown:
+            # every header known and set (the usual case) leaves no room for unknown ones
+            if len(by_name) > len(values) + 2 and (unknown := by_name.keys() - KNOWN):
                 values["extensions"] = {n[3:]: by_name[n] for n in unknown if n.startswith("ce_")}
         try:
             return cls.__pydantic_validator__.validate_python(values)  # type: ignore[no-any-return]

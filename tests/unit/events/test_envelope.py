@@ -91,6 +91,18 @@ def test_unrelated_headers_are_ignored() -> None:
     assert Envelope.from_headers(headers, _raw(headers)).extensions == {"decisionid": "d-9"}
 
 
+def test_an_extension_is_read_even_when_a_known_header_has_no_value() -> None:
+    base = Envelope.new("a.B", tenant="t", workflow_id="w", causation_id="c", step="s")
+    headers = [*base.to_headers(), ("tracestate", None), ("ce_decisionid", b"d-1")]
+    decoded = Envelope.from_headers(headers, _raw(headers))
+    assert decoded.extensions == {"decisionid": "d-1"}
+    assert decoded.tracestate is None
+    plain = Envelope.from_headers(base.to_headers(), _raw([]))
+    assert plain.extensions == {}
+    assert "extensions" not in plain.model_fields_set
+    assert plain == base
+
+
 @pytest.mark.parametrize(
     "missing",
     [
