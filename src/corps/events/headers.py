@@ -107,6 +107,16 @@ def trace_ok(traceparent: object, tracestate: object) -> bool:
     return tracestate is None or (type(tracestate) is str and len(tracestate) <= _TRACESTATE_MAX)
 
 
+_last_time: list[tuple[datetime | None, bytes]] = [(None, b"")]
+"""The last time formatted: the same datetime object is often formatted twice in a row (an event's
+headers, then its decision record's). The entry is swapped whole, never edited."""
+
+
 def format_time(moment: datetime) -> bytes:
     """Return ``ce_time``: RFC 3339, ``Z`` for UTC."""
-    return moment.isoformat().replace("+00:00", "Z").encode()
+    last = _last_time[0]
+    if last[0] is moment:  # the very same (immutable) object: the same text
+        return last[1]
+    text = moment.isoformat().replace("+00:00", "Z").encode()
+    _last_time[0] = (moment, text)
+    return text

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from corps.events import Envelope, EventCodec, RawRecord
+from corps.events.headers import format_time
 from corps.events.lifecycle import PolicyDecision
 from corps.orchestrator.chain import (
     ChainHead,
@@ -117,8 +118,6 @@ class DecisionWriter:
         self.topic = topic
         self._prefix: bytes | None = None
         self._templates: dict[int, _Template] = {}
-        self._time: datetime | None = None
-        self._time_text = b""
 
     def write(
         self,
@@ -158,9 +157,6 @@ class DecisionWriter:
         if template is None or template.decision is not decision:
             template = self._template(decision)
         event_id, event_type, workflow_id = envelope.id, envelope.type, envelope.workflow_id
-        time = envelope.time
-        if time is not self._time:  # the orchestrator's own events of one batch share their time
-            self._time, self._time_text = time, time.isoformat().replace("+00:00", "Z").encode()
         digest = event_digest(event_topic, written.key, written.headers, written.value)
         link_hash = templated_hash(template.link, prev_hash, sequence, event_id, event_type, digest)
         body = b"".join(
@@ -181,7 +177,7 @@ class DecisionWriter:
             ("ce_id", decision_id(workflow_id, sequence).encode()),
             _DECISION_SOURCE,
             _DECISION_TYPE,
-            ("ce_time", self._time_text),
+            ("ce_time", format_time(envelope.time)),
             _CONTENT_TYPE,
             _header("ce_tenant", envelope.tenant),
             ("ce_workflowid", key),

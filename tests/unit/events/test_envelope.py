@@ -9,6 +9,7 @@ import pytest
 from corps.events import Envelope, RawRecord
 from corps.events.envelope import new_id
 from corps.events.errors import EnvelopeError, InvalidEnvelopeError
+from corps.events.headers import format_time
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -89,6 +90,19 @@ def test_time_is_rfc3339_with_z_and_other_offsets_survive() -> None:
 def test_unrelated_headers_are_ignored() -> None:
     headers = [*_full().to_headers(), ("x-retry", b"\xff\xfe"), ("corps.dlq.reason", None)]
     assert Envelope.from_headers(headers, _raw(headers)).extensions == {"decisionid": "d-9"}
+
+
+def test_format_time_remembers_an_object_not_an_instant() -> None:
+    utc = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    plus2 = utc.astimezone(timezone(timedelta(hours=2)))  # equal to utc, written differently
+    assert utc == plus2
+    for moment, text in [
+        (utc, b"2025-01-02T03:04:05Z"),
+        (utc, b"2025-01-02T03:04:05Z"),
+        (plus2, b"2025-01-02T05:04:05+02:00"),
+        (utc, b"2025-01-02T03:04:05Z"),
+    ]:
+        assert format_time(moment) == text
 
 
 def test_an_extension_is_read_even_when_a_known_header_has_no_value() -> None:
