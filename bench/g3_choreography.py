@@ -14,7 +14,15 @@ chain link per event, WorkflowStarted / WorkflowCompleted, the state changelog),
 from __future__ import annotations
 
 from bench.context import BenchContext
-from bench.g3_stage import AGENT_BATCH_WAIT_MS, TicketSource, await_probe, collect, make_stage, start_sink
+from bench.g3_stage import (
+    AGENT_BATCH_WAIT_MS,
+    ORCHESTRATOR_REPLICAS,
+    TicketSource,
+    await_probe,
+    collect,
+    make_stage,
+    start_sink,
+)
 from bench.relay import relay_latency
 from bench.results import RatioMode, Result
 from bench.stats import LatencySummary
@@ -70,7 +78,12 @@ def run(ctx: BenchContext) -> list[Result]:
     if not samples:
         raise RuntimeError("G3: no measured workflow completed")
     summary = LatencySummary.of(samples)
-    common = {"setup": SETUP, "startup_probe_s": round(probe_s, 2), "partitions": ctx.partitions}
+    common = {
+        "setup": SETUP,
+        "startup_probe_s": round(probe_s, 2),
+        "partitions": ctx.partitions,
+        "orchestrator_replicas": ORCHESTRATOR_REPLICAS,
+    }
     latency_detail = {
         **common,
         **summary.as_detail(),

@@ -48,6 +48,7 @@ from corps.topology import (
 
 __all__ = [
     "AGENTS",
+    "ORCHESTRATOR_REPLICAS",
     "Stage",
     "TicketSource",
     "await_probe",
@@ -60,6 +61,10 @@ __all__ = [
 REPO = Path(__file__).resolve().parents[1]
 CORPS = Path(sys.executable).with_name("corps")
 AGENTS = ("TRIAGE", "REFUNDS", "WRITER")
+ORCHESTRATOR_REPLICAS = 1
+"""Orchestrator processes of a stage (one consumer group, sharing the partitions). G3 and G5 use the
+same count for every run, so G5's on/off ratio compares like with like. 1, by measurement on the
+2-core machine: a second replica did not raise G5 on/off nor G3 (every core is already busy)."""
 AGENT_BATCH_WAIT_MS = 5
 AGENT_CONFIG = f"""
 batch: {{max_wait_ms: {AGENT_BATCH_WAIT_MS}}}
@@ -127,12 +132,14 @@ class Stage:
             [str(CORPS), *args], env=self._env(), cwd=REPO, stdout=log, stderr=log
         )
 
-    def start_orchestrator(self, *, orchestrate: bool = True) -> None:
-        args = ["orchestrator", "run", "--topology", str(self.file), "--log-level", "warning"]
-        args += ["--instance-id", self.ctx.unique_name("orch")]
-        if not orchestrate:
-            args.append("--gate-only")
-        self._spawn("orchestrator", args)
+    def start_orchestrator(self, *, orchestrate: bool = True, replicas: int = ORCHESTRATOR_REPLICAS) -> None:
+        """Start ``replicas`` orchestrator processes (one consumer group: they share the partitions)."""
+        for replica in range(replicas):
+            args = ["orchestrator", "run", "--topology", str(self.file), "--log-level", "warning"]
+            args += ["--instance-id", self.ctx.unique_name("orch")]
+            if not orchestrate:
+                args.append("--gate-only")
+            self._spawn("orchestrator" if replica == 0 else f"orchestrator-{replica}", args)
 
     def start_agents(self) -> None:
         config = self.workdir / "agent.yaml"

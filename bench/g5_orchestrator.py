@@ -22,7 +22,15 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from fastavro import parse_schema, schemaless_reader
 
 from bench.context import BenchContext
-from bench.g3_stage import Stage, TicketSource, await_probe, collect, make_stage, start_sink
+from bench.g3_stage import (
+    ORCHESTRATOR_REPLICAS,
+    Stage,
+    TicketSource,
+    await_probe,
+    collect,
+    make_stage,
+    start_sink,
+)
 from bench.results import Result
 from bench.stats import LatencySummary
 from bench.wire import CONSUMER, LATENCY_PRODUCER, SOCKET, THROUGHPUT_PRODUCER
@@ -43,10 +51,10 @@ _FAILURES_S = 15.0
 _SPAWN = mp.get_context("spawn")
 
 
-def _throughput(ctx: BenchContext, workflows: int, *, orchestrate: bool) -> tuple[int, float]:
+def _throughput(ctx: BenchContext, workflows: int, *, orchestrate: bool, replicas: int) -> tuple[int, float]:
     stage = make_stage(ctx, "g5on" if orchestrate else "g5off")
     try:
-        stage.start_orchestrator(orchestrate=orchestrate)
+        stage.start_orchestrator(orchestrate=orchestrate, replicas=replicas)
         stage.start_agents()
         await_probe(stage, TicketSource(stage, latency=True))
         process, out = start_sink(stage, stage.topic("ReplyDrafted"), "t", workflows, 900)
@@ -222,20 +230,28 @@ def _compensation_latency(ctx: BenchContext) -> tuple[LatencySummary, int, int]:
     return LatencySummary.of(samples), measured, len(samples)
 
 
-def run(ctx: BenchContext) -> list[Result]:
-    """Two on/off pairs of the choreography flat out, then the failure-to-compensation latency."""
+def run(ctx: BenchContext, replicas: int = ORCHESTRATOR_REPLICAS) -> list[Result]:
+    """Two on/off pairs of the choreography flat out, then the failure-to-compensation latency.
+
+    ``replicas`` orchestrator processes run in every throughput round, on and off alike.
+    """
     workflows = ctx.scale.count(_WORKFLOWS, minimum=2000)
     totals = {True: [0, 0.0], False: [0, 0.0]}
     rounds: list[dict[str, Any]] = []
     for orchestrate in (False, True, True, False):
-        done, seconds = _throughput(ctx, workflows, orchestrate=orchestrate)
+        done, seconds = _throughput(ctx, workflows, orchestrate=orchestrate, replicas=replicas)
         totals[orchestrate][0] += done
         totals[orchestrate][1] += seconds
         rounds.append({"orchestrator": orchestrate, "workflows": done, "wf_per_s": round(done / seconds, 1)})
     on = totals[True][0] / totals[True][1]
     off = totals[False][0] / totals[False][1]
     summary, sent, received = _compensation_latency(ctx)
-    common = {"workflows_per_run": workflows, "rounds": rounds, "partitions": ctx.partitions}
+    common = {
+        "workflows_per_run": workflows,
+        "rounds": rounds,
+        "partitions": ctx.partitions,
+        "orchestrator_replicas": replicas,
+    }
     latency_detail = {
         **summary.as_detail(),
         "rate_failures_per_s": RATE,

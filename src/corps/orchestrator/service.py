@@ -23,7 +23,6 @@ transaction handling (abort + rewind on abortable errors, stop on fatal ones).
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import threading
 import time
@@ -31,13 +30,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from corps.events import EventCodec, RawRecord, SchemaRegistry
 from corps.events.errors import RegistryUnavailableError
 from corps.orchestrator.clients import check_topics, consumer_config, producer_config
+from corps.orchestrator.heap import HeapPolicy
 from corps.orchestrator.pipeline import Pipeline
 from corps.orchestrator.policy import Policy
 from corps.orchestrator.policy_feed import PolicyFeed, load_policy
@@ -102,6 +102,9 @@ class OrchestratorService:
         self._producer: Producer | None = None
         self._owned: set[int] = set()
         self._backoff = 0.5
+        self._heap = HeapPolicy(
+            settings.gc_threshold, freeze=settings.gc_freeze, full_every_s=settings.gc_full_every_s
+        )
         self.ready = threading.Event()
         """Set once partitions were assigned and their state restored."""
 
@@ -149,9 +152,7 @@ class OrchestratorService:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle batches and fire deadlines until ``stop`` is set (the batch in flight is committed)."""
-        thresholds = gc.get_threshold()
-        if self.settings.gc_threshold is not None:
-            gc.set_threshold(self.settings.gc_threshold, *thresholds[1:])
+        self._heap.enter()
         try:
             while not stop.is_set():
                 try:
@@ -162,7 +163,7 @@ class OrchestratorService:
                     await asyncio.sleep(self._backoff)
                     self._backoff = min(self._backoff * 2, 30.0)
         finally:
-            gc.set_threshold(*thresholds)
+            self._heap.exit()
 
     # -- one batch ----------------------------------------------------------------------------------------
 
@@ -200,15 +201,21 @@ class OrchestratorService:
         commit: dict[TP, int] = {}
         pipeline = self.pipeline
         started = time.perf_counter()
+        message: Any  # a consumed message: topic, partition and offset are set (the stubs allow None)
         try:
             for message in messages:
-                raw = self._raw(message)
-                if raw is None:
+                if message.error() is not None:
+                    self._error(message)
                     continue
-                tp = (raw.topic, raw.partition)
-                first.setdefault(tp, raw.offset)
-                commit[tp] = raw.offset + 1
-                pipeline.handle(raw, now)
+                topic, partition, offset = message.topic(), message.partition(), message.offset()
+                tp = (topic, partition)
+                first.setdefault(tp, offset)
+                commit[tp] = offset + 1
+                ts_type, ts = message.timestamp()
+                headers, key, value = message.headers() or (), message.key(), message.value()
+                pipeline.handle(
+                    RawRecord(topic, partition, offset, key, value, headers, ts if ts_type else None), now
+                )
             pipeline.tick(now)
             self.stats.seconds["process"] += time.perf_counter() - started
             # A tick may change state and nothing else (a workflow retired after the retention): its
@@ -219,21 +226,20 @@ class OrchestratorService:
                 self.stats.batches += 1
                 self.stats.records_in += sum(commit[tp] - first[tp] for tp in commit)
             pipeline.commit()
+            self._heap.committed()
             self.stats.evicted = pipeline.evicted
         except BaseException:
             pipeline.rollback()
             self._rewind(first)
             raise
 
-    def _raw(self, message: Message) -> RawRecord | None:
+    @staticmethod
+    def _error(message: Message) -> None:
         error = message.error()
-        if error is not None:
-            if error.fatal():
-                raise OrchestratorError(f"fatal consumer error: {error.str()}")
-            if error.code() != KafkaError._PARTITION_EOF:
-                _log.warning("consumer error: %s", error.str())
-            return None
-        return RawRecord.from_message(cast(Any, message))
+        if error is not None and error.fatal():
+            raise OrchestratorError(f"fatal consumer error: {error.str()}")
+        if error is not None and error.code() != KafkaError._PARTITION_EOF:
+            _log.warning("consumer error: %s", error.str())
 
     def _rewind(self, first: dict[TP, int]) -> None:
         consumer = self._consumer
