@@ -24,7 +24,11 @@ def producer_config(
         "transactional.id": transactional_id,
         "enable.idempotence": True,
         "acks": "all",
-        "linger.ms": 5,
+        # A batch's records leave at commit_transaction, which flushes without waiting for the linger
+        # (librdkafka >= 1.9): a long linger only makes fewer, larger produce requests while the batch
+        # is processed. Measured on the live service (20,000 G3 workflows): the broker's CPU per
+        # workflow ~150 us -> ~90-110 us against linger 5 ms, the service's no worse.
+        "linger.ms": 100,
         "transaction.timeout.ms": settings.transaction_timeout_ms,
         # Back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous commit's markers are
         # written; librdkafka retries after retry.backoff.ms (100 ms by default), which was most of a
