@@ -132,6 +132,18 @@ class EventCodec:
         if topic is not None:
             self._prefixes[(topic, ref)] = bytes([_MAGIC]) + schema_id.to_bytes(4, "big")
 
+    def encode_body(self, topic: str, ref: SchemaRef, datum: Mapping[str, Any]) -> bytes:
+        """The record value alone (Confluent frame + Avro body) of a datum already known to fit ``ref``.
+
+        For writers that build their own headers (the orchestrator's events).
+
+        Raises:
+            EventValidationError: The datum does not fit the schema after all.
+            (and the registry errors of :meth:`encode`)
+        """
+        prefix = self._prefixes.get((topic, ref)) or self._prefix(topic, ref)
+        return self._body(prefix, ref, datum)
+
     def _encode(
         self, topic: str, ref: SchemaRef, datum: Mapping[str, Any], envelope: Envelope
     ) -> OutgoingRecord:
@@ -140,6 +152,10 @@ class EventCodec:
                 f"envelope type {envelope.type} does not match payload {ref.event_type}"
             )
         prefix = self._prefixes.get((topic, ref)) or self._prefix(topic, ref)
+        return OutgoingRecord(topic, envelope.key, self._body(prefix, ref, datum), envelope.to_headers())
+
+    @staticmethod
+    def _body(prefix: bytes, ref: SchemaRef, datum: Mapping[str, Any]) -> bytes:
         write = ref.writer
         try:
             if write is not None:  # compiled for this schema: the same bytes as fastavro, faster
@@ -155,7 +171,7 @@ class EventCodec:
             raise EventValidationError(
                 f"{ref.event_type}: cannot encode: {exc}", event_type=ref.event_type
             ) from exc
-        return OutgoingRecord(topic, envelope.key, value, envelope.to_headers())
+        return value
 
     def _prefix(self, topic: str, ref: SchemaRef) -> bytes:
         cached = self._prefixes.get((topic, ref))

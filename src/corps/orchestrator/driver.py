@@ -52,11 +52,14 @@ from corps.orchestrator.saga_observations import (
 from corps.orchestrator.saga_state import WorkflowState, construct, evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
+from corps.orchestrator.wire import envelope_headers
 
 __all__ = ["ORCHESTRATOR_SOURCE", "Driver", "payload_json"]
 
 ORCHESTRATOR_SOURCE = "corps/orchestrator"
 _EMITTED_REASON = "emitted by the orchestrator"
+_SILENT = (SetDeadline, ClearDeadline, RecordIgnored)
+"""Commands that are not events (timers: the store schedules from the state; ignored-event records)."""
 
 
 class _Made(NamedTuple):
@@ -199,17 +202,29 @@ class Driver:
                 traceparent=cause.traceparent if cause is not None else None,
                 tracestate=cause.tracestate if cause is not None else None,
             )
-            encoded = self.codec.encode(self.topics.lifecycle, payload, envelope)
-            written = OutRecord(
-                encoded.topic, record.partition, encoded.key, encoded.value, list(encoded.headers)
+            # Headers and value written directly (pinned equal to Envelope.to_headers / codec.encode).
+            topic = self.topics.lifecycle
+            value = self.codec.encode_body(topic, payload.schema_ref(), payload.to_avro())
+            headers = envelope_headers(
+                event_id=envelope.id,
+                source=ORCHESTRATOR_SOURCE,
+                event_type=envelope.type,
+                time=envelope.time,
+                tenant=envelope.tenant,
+                workflow_id=envelope.workflow_id,
+                causation_id=envelope.causation_id,
+                step=envelope.step,
+                traceparent=envelope.traceparent,
+                tracestate=envelope.tracestate,
             )
+            written = OutRecord(topic, record.partition, record.workflow_id.encode(), value, headers)
             out.append(written)
             head = self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
         return evolve(record, saga=saga, chain_sequence=head.sequence, chain_hash=head.hash)
 
     def _event(self, command: Command) -> _Made | None:
         """The event a command stands for; ``None`` for timers and ignored-event records."""
-        if isinstance(command, SetDeadline | ClearDeadline | RecordIgnored):
+        if isinstance(command, _SILENT):
             return None
         payload, step, causation = self._payload(command)
         return _Made(payload, command.event_id, command.time, step, causation)
