@@ -246,3 +246,25 @@ def test_a_pipeline_restored_from_the_changelog_continues_byte_identically(
         (o.topic, o.partition, o.key, o.value, o.headers) for o in second.written
     ]
     assert {o.topic for o in tail} >= {whole.pipeline.topics.lifecycle, whole.pipeline.topics.decisions}
+
+
+def test_the_orchestrators_events_are_written_as_the_codec_and_the_envelope_write_them(
+    scenario: Scenario, codec: EventCodec
+) -> None:
+    # The driver writes its events' headers and values by hand: they must equal the general path's.
+    run_until_failure_at(scenario, 4)
+    for seconds, step in enumerate(("s3", "s2", "s1"), start=20):
+        scenario.report(CompensationCompleted(step=step, agent="a"), seconds, scenario.last_request_id())
+    topic = scenario.pipeline.topics.lifecycle
+    own = [
+        o
+        for o in scenario.written
+        if o.topic == topic and dict(o.headers)["ce_source"] == b"corps/orchestrator"
+    ]
+    assert {dict(o.headers)["ce_type"] for o in own} >= {
+        m.event_type.encode() for m in (WorkflowStarted, CompensationRequested, WorkflowCompensated)
+    }
+    for written in own:
+        event = codec.decode_any(as_raw(written), LIFECYCLE)
+        assert written.headers == event.envelope.to_headers()
+        assert written.value == codec.encode(topic, event.payload, event.envelope).value
