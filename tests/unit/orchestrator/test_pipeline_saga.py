@@ -268,3 +268,10 @@ def test_the_orchestrators_events_are_written_as_the_codec_and_the_envelope_writ
         event = codec.decode_any(as_raw(written), LIFECYCLE)
         assert written.headers == event.envelope.to_headers()
         assert written.value == codec.encode(topic, event.payload, event.envelope).value
+        envelope = event.envelope
+        assert (envelope.tenant, envelope.workflow_id, written.key) == ("acme", scenario.wf, b"wf-1")
+        if isinstance(event.payload, CompensationRequested):
+            assert envelope.step == event.payload.step
+            assert envelope.causation_id == event.payload.original_event_id
+        if isinstance(event.payload, WorkflowStarted):
+            assert envelope.causation_id == event.payload.trigger_event_id
