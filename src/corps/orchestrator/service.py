@@ -156,7 +156,7 @@ class OrchestratorService:
         try:
             while not stop.is_set():
                 try:
-                    await self._blocking(self._step)
+                    await self._blocking(self.step)
                     self._backoff = 0.5
                 except (RegistryUnavailableError, Rewind) as exc:
                     _log.warning("batch not committed, reading it again in %.1fs: %s", self._backoff, exc)
@@ -181,7 +181,8 @@ class OrchestratorService:
             _log.info("policy set %s in force (offset %s)", switch.current, switch.offset)
         self._feed = PolicyFeed(self._base, name, policy, self.settings.policies_topic)
 
-    def _step(self) -> None:
+    def step(self) -> None:
+        """Handle one batch in one transaction, blocking (what :meth:`run` repeats in its thread)."""
         consumer = self._require(self._consumer)
         if self._feed is not None:
             self._feed.poll()  # between two batches: a newer set version applies from the next event on
@@ -235,8 +236,7 @@ class OrchestratorService:
 
     @staticmethod
     def _error(message: Message) -> None:
-        error = message.error()
-        if error is not None and error.fatal():
+        if (error := message.error()) is not None and error.fatal():
             raise OrchestratorError(f"fatal consumer error: {error.str()}")
         if error is not None and error.code() != KafkaError._PARTITION_EOF:
             _log.warning("consumer error: %s", error.str())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
@@ -66,13 +66,11 @@ def commit_batch(
     started = time.perf_counter()
     producer.begin_transaction()
     try:
-        produce = producer.produce
+        produce: Any = producer.produce  # Any: the stubs want list[tuple[str, str | bytes | None]]
         for out in records:
             while True:
                 try:
-                    produce(
-                        out.topic, out.value, out.key, partition=out.partition, headers=cast(Any, out.headers)
-                    )
+                    produce(out.topic, out.value, out.key, partition=out.partition, headers=out.headers)
                     break
                 except BufferError:
                     producer.poll(0.05)

@@ -26,10 +26,10 @@ def _clean_gc() -> Iterator[None]:
     gc.set_threshold(*saved)
 
 
-def _cycle() -> weakref.ref[_Node]:
+def _cycle() -> _Node:
     a, b = _Node(), _Node()
     a.other, b.other = b, a
-    return weakref.ref(a)
+    return a
 
 
 def test_enter_sets_the_threshold_and_exit_restores_it() -> None:
@@ -47,8 +47,10 @@ def test_enter_sets_the_threshold_and_exit_restores_it() -> None:
 def test_a_frozen_cycle_survives_collections_until_the_full_one() -> None:
     policy = HeapPolicy(None, freeze=True, full_every_s=600)
     policy.enter()
-    alive = _cycle()
-    policy.committed()  # frozen while its cycle is garbage already
+    node = _cycle()
+    alive = weakref.ref(node)
+    policy.committed()  # frozen while still referenced
+    del node  # now garbage, but only a cycle: reference counting cannot free it
     gc.collect()
     survived = alive() is not None  # (no temporary reference: pytest's assert would keep one)
     assert survived  # the permanent generation is never scanned
