@@ -22,7 +22,7 @@ from typing import Any
 
 from corps.events.avro_codegen import SourceBuilder, Unsupported, build_functions
 
-__all__ = ["WRITE_ERRORS", "AvroWrite", "compile_writer"]
+__all__ = ["WRITE_ERRORS", "AvroWrite", "avro_long", "compile_writer"]
 
 AvroWrite = Callable[[Mapping[str, Any], bytearray], None]
 """Appends the Avro body of a datum to a bytearray."""
@@ -42,7 +42,7 @@ _SMALL = [bytes([(n << 1) if n >= 0 else ((-n << 1) - 1)]) for n in range(-64, 6
 _LENGTHS = [b""] * 8192  # zig-zag varint of 0 .. 8191 (string and block lengths)
 
 
-def _varint(value: Any) -> bytes:
+def avro_long(value: Any) -> bytes:
     """Zig-zag varint of a 64-bit ``long`` (what Avro writes for int, long and lengths)."""
     n = operator.index(value)
     if -64 <= n < 64:
@@ -59,7 +59,7 @@ def _varint(value: Any) -> bytes:
 
 
 for _n in range(8192):
-    _LENGTHS[_n] = _varint(_n)
+    _LENGTHS[_n] = avro_long(_n)
 
 
 def compile_writer(parsed: Any) -> AvroWrite | None:
@@ -72,7 +72,7 @@ def compile_writer(parsed: Any) -> AvroWrite | None:
     except Unsupported:
         return None
     helpers = {
-        "_varint": _varint,
+        "avro_long": avro_long,
         "_LENGTHS": _LENGTHS,
         "_pack_float": struct.Struct("<f").pack,
         "_pack_double": struct.Struct("<d").pack,
@@ -116,7 +116,7 @@ class _Generator(SourceBuilder):
         if kind == "record":
             return [f"{self.record(schema)}({var}, out)"]
         if kind == "enum":
-            table = {s: _varint(i) for i, s in enumerate(schema["symbols"])}
+            table = {s: avro_long(i) for i, s in enumerate(schema["symbols"])}
             return [f"out += {self.constant(table)}[{var}]"]
         if kind == "fixed":
             size = int(schema["size"])
@@ -131,7 +131,7 @@ class _Generator(SourceBuilder):
         if kind == "boolean":
             return [f"out.append(1 if {var} else 0)"]
         if kind in ("int", "long"):
-            return [f"out += _varint({var})"]
+            return [f"out += avro_long({var})"]
         if kind == "float":
             return [f"out += _pack_float({var})"]
         if kind == "double":
@@ -145,7 +145,7 @@ class _Generator(SourceBuilder):
         return [
             *encode,
             f"n = len({data})",
-            "out += _LENGTHS[n] if n < 8192 else _varint(n)",
+            "out += _LENGTHS[n] if n < 8192 else avro_long(n)",
             f"out += {data}",
         ]
 
@@ -175,7 +175,7 @@ class _Generator(SourceBuilder):
             body = self.primitive("string", key) + self.emit(schema["values"], item)
         return [
             f"if len({var}) > 0:",
-            f"    out += _varint(len({var}))",
+            f"    out += avro_long(len({var}))",
             f"    {head}",
             *(f"        {line}" for line in body),
             "out.append(0)",

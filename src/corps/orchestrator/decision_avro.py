@@ -9,30 +9,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+from corps.events.avro_writer import avro_long
 from corps.events.lifecycle import PolicyRef
 
 __all__ = ["common_string", "decision_body", "decision_parts", "long_bytes", "string_bytes"]
 
 _EFFECTS = {"ALLOW": 0, "DENY": 1, "REDACT": 2, "REQUIRE_APPROVAL": 3}  # corps.lifecycle.Effect, in order
-
-
-def _varint(value: int) -> bytes:
-    """Avro ``long``: zig-zag, then base-128 varint."""
-    n = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-_SMALL = tuple(_varint(n) for n in range(4096))
+_SMALL = tuple(avro_long(n) for n in range(4096))
 
 
 def long_bytes(value: int) -> bytes:
     """Avro ``long`` (small non-negative values from a table: lengths, sequences, enum indexes)."""
-    return _SMALL[value] if 0 <= value < 4096 else _varint(value)
+    return _SMALL[value] if 0 <= value < 4096 else avro_long(value)
 
 
 def string_bytes(value: str) -> bytes:

@@ -52,7 +52,7 @@ from corps.orchestrator.saga_observations import (
 from corps.orchestrator.saga_state import WorkflowState, construct, evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
-from corps.orchestrator.wire import envelope_headers
+from corps.orchestrator.wire import headers_of
 
 __all__ = ["ORCHESTRATOR_SOURCE", "Driver", "payload_json"]
 
@@ -205,18 +205,7 @@ class Driver:
             # Headers and value written directly (pinned equal to Envelope.to_headers / codec.encode).
             topic = self.topics.lifecycle
             value = self.codec.encode_body(topic, payload.schema_ref(), payload.to_avro())
-            headers = envelope_headers(
-                event_id=envelope.id,
-                source=ORCHESTRATOR_SOURCE,
-                event_type=envelope.type,
-                time=envelope.time,
-                tenant=envelope.tenant,
-                workflow_id=envelope.workflow_id,
-                causation_id=envelope.causation_id,
-                step=envelope.step,
-                traceparent=envelope.traceparent,
-                tracestate=envelope.tracestate,
-            )
+            headers = headers_of(envelope)
             written = OutRecord(topic, record.partition, record.workflow_id.encode(), value, headers)
             out.append(written)
             head = self.gate.chain(head, written, envelope, _EMITTED_REASON, out)

@@ -36,7 +36,7 @@ from corps.orchestrator.ids import DECISION_SOURCE, decision_id
 from corps.orchestrator.policy import Decision
 from corps.orchestrator.topics import OutRecord
 
-__all__ = ["DecisionWriter", "decision_body", "decision_parts", "envelope_headers"]
+__all__ = ["DecisionWriter", "decision_body", "decision_parts", "envelope_headers", "headers_of"]
 
 _SPECVERSION: tuple[str, bytes | None] = ("ce_specversion", b"1.0")
 _CONTENT_TYPE: tuple[str, bytes | None] = ("content-type", b"application/avro")
@@ -89,6 +89,22 @@ def envelope_headers(
     if tracestate is not None:
         headers.append(("tracestate", tracestate.encode()))
     return headers
+
+
+def headers_of(envelope: Envelope) -> list[tuple[str, bytes | None]]:
+    """:func:`envelope_headers` of an envelope's own attributes (its ``to_headers``, written by hand)."""
+    return envelope_headers(
+        event_id=envelope.id,
+        source=envelope.source,
+        event_type=envelope.type,
+        time=envelope.time,
+        tenant=envelope.tenant,
+        workflow_id=envelope.workflow_id,
+        causation_id=envelope.causation_id,
+        step=envelope.step,
+        traceparent=envelope.traceparent,
+        tracestate=envelope.tracestate,
+    )
 
 
 class _Template(NamedTuple):
