@@ -15,11 +15,12 @@ import cProfile
 import itertools
 import pstats
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.g3_stage import TOPOLOGY
-from corps.events import Envelope, EventCodec, EventModel, RawRecord, SchemaRegistry
+from corps.events import Envelope, EventCodec, EventModel, OutgoingRecord, RawRecord, SchemaRegistry
 from corps.events.demo import Customer, RefundIssued, ReplyDrafted, TicketOpened, TicketTriaged
 from corps.events.lifecycle import EVENTS
 from corps.orchestrator.pipeline import Pipeline
@@ -27,7 +28,7 @@ from corps.orchestrator.topics import TopologyTopics
 from corps.settings import RegistrySettings
 from corps.topology import Topology, parse_topology
 
-__all__ = ["profile_us"]
+__all__ = ["profile_us", "proposals"]
 
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _BATCH = 500
@@ -79,37 +80,49 @@ def _payloads() -> list[tuple[str, EventModel, str | None]]:
     ]
 
 
+def proposals(
+    topology: Topology, codec: EventCodec, ids: list[str], *, at: datetime | None = _T0
+) -> Iterator[list[OutgoingRecord]]:
+    """The choreography's proposed records, one list per event in order, each with one record per id.
+
+    Written the way the agents write them (causation id, step, trace context). ``at``: the first
+    event's time (the next ones 1 ms apart); ``None``: the time of writing (for a live service, whose
+    deadlines run on its clock).
+    """
+    topics = TopologyTopics.of(topology)
+    cause: dict[str, str] = {}
+    for seq, (name, payload, step) in enumerate(_payloads()):
+        topic = next(t for t, e in topics.proposed.items() if e == name)
+        records = []
+        for workflow_id in ids:
+            envelope = Envelope.new(
+                payload.event_type,
+                tenant="bench",
+                workflow_id=workflow_id,
+                source="bench" if step is None else f"corps/agent/{step}",
+                time=None if at is None else at + timedelta(milliseconds=seq),
+                causation_id=cause.get(workflow_id),
+                step=step,
+                traceparent=None if step is None else _TRACE,
+            )
+            cause[workflow_id] = envelope.id
+            records.append(codec.encode(topic, payload, envelope))
+        yield records
+
+
 def _batches(topology: Topology, codec: EventCodec, workflows: int) -> list[list[RawRecord]]:
     """Batches of proposed records: each batch one event type of ``_BATCH`` workflows (as at full load)."""
-    topics = TopologyTopics.of(topology)
     offsets = itertools.count()
     batches: list[list[RawRecord]] = []
     for first in range(0, workflows, _BATCH):
         ids = [f"t-{n}-0" for n in range(first, min(first + _BATCH, workflows))]
-        cause: dict[str, str] = {}
-        for seq, (name, payload, step) in enumerate(_payloads()):
-            topic = next(t for t, e in topics.proposed.items() if e == name)
-            batch = []
-            for workflow_id in ids:
-                envelope = Envelope.new(
-                    payload.event_type,
-                    tenant="bench",
-                    workflow_id=workflow_id,
-                    source="bench" if step is None else f"corps/agent/{step}",
-                    time=_T0 + timedelta(milliseconds=seq),
-                    causation_id=cause.get(workflow_id),
-                    step=step,
-                    traceparent=None if step is None else _TRACE,
-                )
-                cause[workflow_id] = envelope.id
-                encoded = codec.encode(topic, payload, envelope)
-                partition = hash(workflow_id) % 3
-                batch.append(
-                    RawRecord(
-                        topic, partition, next(offsets), encoded.key, encoded.value, list(encoded.headers)
-                    )
-                )
-            batches.append(batch)
+        batches.extend(
+            [
+                RawRecord(r.topic, hash(r.key) % 3, next(offsets), r.key, r.value, list(r.headers))
+                for r in records
+            ]
+            for records in proposals(topology, codec, ids)
+        )
     return batches
 
 

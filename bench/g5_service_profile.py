@@ -25,9 +25,9 @@ from typing import Any, cast
 from confluent_kafka import Producer
 
 from bench.context import SCALES, BenchContext
-from bench.g3_profile import _TRACE, _payloads
+from bench.g3_profile import proposals
 from bench.g3_stage import make_stage
-from corps.events import Envelope, EventCodec, SchemaRegistry
+from corps.events import EventCodec, SchemaRegistry
 from corps.orchestrator.heap import HeapPolicy
 from corps.orchestrator.service import OrchestratorService
 from corps.orchestrator.settings import OrchestratorSettings
@@ -84,21 +84,8 @@ async def _measure(
         while not service.ready.is_set():
             service.step()
         ids = [f"t-{n}-0" for n in range(workflows)]
-        cause: dict[str, str] = {}
-        for seq, (name, payload, step) in enumerate(_payloads()):
-            topic = next(t for t, e in topics.proposed.items() if e == name)
-            for workflow_id in ids:
-                envelope = Envelope.new(
-                    payload.event_type,
-                    tenant="bench",
-                    workflow_id=workflow_id,
-                    source="bench" if step is None else f"corps/agent/{step}",
-                    causation_id=cause.get(workflow_id),
-                    step=step,
-                    traceparent=None if step is None else _TRACE,
-                )
-                cause[workflow_id] = envelope.id
-                record = codec.encode(topic, payload, envelope)
+        for seq, records in enumerate(proposals(stage.topology, codec, ids, at=None)):
+            for record in records:
                 while True:
                     try:
                         producer.produce(
