@@ -14,33 +14,14 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
-from corps.events import Envelope, EventCodec, EventModel
-from corps.events.lifecycle import (
-    CompensationCompleted,
-    CompensationFailed,
-    CompensationRequested,
-    StepFailed,
-    WorkflowCompensated,
-    WorkflowCompleted,
-    WorkflowFailed,
-    WorkflowStarted,
-)
-from corps.orchestrator.gate import Admitted, Gate, trusted_envelope
+from corps.events import Envelope, EventCodec
+from corps.events.lifecycle import CompensationCompleted, CompensationFailed, StepFailed
+from corps.orchestrator.gate import Admitted, Gate
+from corps.orchestrator.lifecycle_writer import ORCHESTRATOR_SOURCE, LifecycleWriter
 from corps.orchestrator.saga import SagaMachine
-from corps.orchestrator.saga_commands import (
-    ClearDeadline,
-    Command,
-    CompensateWorkflow,
-    CompleteWorkflow,
-    FailWorkflow,
-    RecordIgnored,
-    ReportStepTimeout,
-    RequestCompensation,
-    SetDeadline,
-    StartWorkflow,
-)
+from corps.orchestrator.saga_commands import Command
 from corps.orchestrator.saga_observations import (
     CompensationCompletedObserved,
     CompensationFailedObserved,
@@ -49,25 +30,11 @@ from corps.orchestrator.saga_observations import (
     Observation,
     StepFailedObserved,
 )
-from corps.orchestrator.saga_state import WorkflowState, construct, evolve
+from corps.orchestrator.saga_state import WorkflowState, evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
-from corps.orchestrator.wire import headers_of
 
 __all__ = ["ORCHESTRATOR_SOURCE", "Driver", "payload_json"]
-
-ORCHESTRATOR_SOURCE = "corps/orchestrator"
-_EMITTED_REASON = "emitted by the orchestrator"
-_SILENT = (SetDeadline, ClearDeadline, RecordIgnored)
-"""Commands that are not events (timers: the store schedules from the state; ignored-event records)."""
-
-
-class _Made(NamedTuple):
-    payload: EventModel
-    event_id: str
-    time: datetime
-    step: str | None
-    causation_id: str | None
 
 
 def _json_default(value: object) -> object:
@@ -98,11 +65,8 @@ class Driver:
     def __init__(self, machine: SagaMachine, gate: Gate, codec: EventCodec, topics: TopologyTopics) -> None:
         self.machine = machine
         self.gate = gate
-        self.codec = codec
-        self.topics = topics
+        self.writer = LifecycleWriter(machine.topology, gate, codec, topics)
         topology = machine.topology
-        self._workflow = topology.workflow.name
-        self._version = topology.workflow.version
         # Payloads are kept only for events of compensable steps (the compensation needs them).
         self._keep_payload = frozenset(
             event for step in topology.steps.values() if step.compensation is not None for event in step.emits
@@ -185,109 +149,14 @@ class Driver:
     ) -> WorkflowRecord:
         """Write the commands' events, link them into the chain; return the record with ``saga``."""
         head = record.chain
-        for command in commands:
-            made = self._event(command)
-            if made is None:
-                continue
-            payload = made.payload
-            envelope = trusted_envelope(
-                event_id=made.event_id,
-                source=ORCHESTRATOR_SOURCE,
-                event_type=payload.event_type,
-                time=made.time,
-                tenant=record.tenant,
+        if commands:
+            head = self.writer.emit(
+                partition=record.partition,
                 workflow_id=record.workflow_id,
-                causation_id=made.causation_id or (cause.id if cause is not None else None),
-                step=made.step,
-                traceparent=cause.traceparent if cause is not None else None,
-                tracestate=cause.tracestate if cause is not None else None,
+                tenant=record.tenant,
+                commands=commands,
+                cause=cause,
+                head=head,
+                out=out,
             )
-            # Headers and value written directly (pinned equal to Envelope.to_headers / codec.encode).
-            topic = self.topics.lifecycle
-            value = self.codec.encode_body(topic, payload.schema_ref(), payload.to_avro())
-            headers = headers_of(envelope)
-            written = OutRecord(topic, record.partition, record.workflow_id.encode(), value, headers)
-            out.append(written)
-            head = self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
         return evolve(record, saga=saga, chain_sequence=head.sequence, chain_hash=head.hash)
-
-    def _event(self, command: Command) -> _Made | None:
-        """The event a command stands for; ``None`` for timers and ignored-event records."""
-        if isinstance(command, _SILENT):
-            return None
-        payload, step, causation = self._payload(command)
-        return _Made(payload, command.event_id, command.time, step, causation)
-
-    def _payload(
-        self,
-        command: StartWorkflow
-        | CompleteWorkflow
-        | ReportStepTimeout
-        | RequestCompensation
-        | CompensateWorkflow
-        | FailWorkflow,
-    ) -> tuple[EventModel, str | None, str | None]:
-        # The values come from validated events and the saga's own state: built without validation.
-        topology = self.machine.topology
-        if isinstance(command, StartWorkflow):
-            started = construct(
-                WorkflowStarted,
-                workflow=self._workflow,
-                workflow_version=self._version,
-                trigger_event_type=topology.schema_fullname(command.trigger_event_type),
-                trigger_event_id=command.trigger_event_id,
-            )
-            return started, None, command.trigger_event_id
-        if isinstance(command, CompleteWorkflow):
-            completed = construct(
-                WorkflowCompleted,
-                workflow=self._workflow,
-                workflow_version=self._version,
-                steps_completed=command.steps_completed,
-                duration_ms=command.duration_ms,
-            )
-            return completed, None, None
-        if isinstance(command, ReportStepTimeout):
-            failed = construct(
-                StepFailed,
-                step=command.step,
-                agent=command.agent,
-                code="TIMEOUT",
-                attempts=0,  # the orchestrator cannot know how many attempts the agent made
-                last_error=f"no output of step {command.step} by {command.deadline.isoformat()}",
-                retryable=False,
-            )
-            return failed, command.step, command.trigger_event_id
-        if isinstance(command, RequestCompensation):
-            requested = construct(
-                CompensationRequested,
-                step=command.step,
-                agent=command.agent,
-                failed_step=command.failed_step,
-                reason=command.reason,
-                original_event_id=command.original_event_id,
-                original_event_type=topology.schema_fullname(command.original_event_type),
-                original_payload_json=command.original_payload_json,
-            )
-            return requested, command.step, command.original_event_id
-        if isinstance(command, CompensateWorkflow):
-            compensated = construct(
-                WorkflowCompensated,
-                workflow=self._workflow,
-                workflow_version=self._version,
-                failed_step=command.failed_step,
-                reason=command.reason,
-                compensated_steps=command.compensated_steps,
-                irreversible_steps=command.irreversible_steps,
-            )
-            return compensated, None, None
-        failed_wf = construct(
-            WorkflowFailed,
-            workflow=self._workflow,
-            workflow_version=self._version,
-            failed_step=command.failed_step,
-            reason=command.reason,
-            failed_compensation_step=command.failed_compensation_step,
-            needs_human=command.needs_human,
-        )
-        return failed_wf, command.failed_compensation_step, None

@@ -1,0 +1,198 @@
+"""The orchestrator's own events: saga commands written to the admitted lifecycle topic and chained.
+
+Every command that stands for an event (WorkflowStarted, WorkflowCompleted, a timeout's StepFailed,
+CompensationRequested, WorkflowCompensated, WorkflowFailed) becomes one record with its deterministic
+``ce_id``, linked into the workflow's hash chain with an ``ALLOW`` decision of the gate. Timers and
+ignored-event records are not events and write nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from corps.events import Envelope, EventCodec, EventModel
+from corps.events.lifecycle import (
+    CompensationRequested,
+    StepFailed,
+    WorkflowCompensated,
+    WorkflowCompleted,
+    WorkflowFailed,
+    WorkflowStarted,
+)
+from corps.orchestrator.chain import ChainHead
+from corps.orchestrator.gate import Gate, trusted_envelope
+from corps.orchestrator.saga_commands import (
+    ClearDeadline,
+    Command,
+    CompensateWorkflow,
+    CompleteWorkflow,
+    FailWorkflow,
+    RecordIgnored,
+    ReportStepTimeout,
+    RequestCompensation,
+    SetDeadline,
+    StartWorkflow,
+)
+from corps.orchestrator.saga_state import construct
+from corps.orchestrator.topics import OutRecord, TopologyTopics
+from corps.orchestrator.wire import headers_of
+from corps.topology import Topology
+
+__all__ = ["ORCHESTRATOR_SOURCE", "LifecycleWriter"]
+
+ORCHESTRATOR_SOURCE = "corps/orchestrator"
+_EMITTED_REASON = "emitted by the orchestrator"
+_SILENT = (SetDeadline, ClearDeadline, RecordIgnored)
+"""Commands that are not events (timers: the store schedules from the state; ignored-event records)."""
+
+
+class _Made(NamedTuple):
+    payload: EventModel
+    event_id: str
+    time: datetime
+    step: str | None
+    causation_id: str | None
+
+
+class LifecycleWriter:
+    """Writes the events saga commands stand for and links them into the workflows' chains.
+
+    Args:
+        topology: The topology served.
+        gate: The gate (it links the orchestrator's own events into the chains).
+        codec: Encodes lifecycle events (subjects ``<lifecycle topic>-<fullname>``).
+        topics: The topology's topics.
+    """
+
+    def __init__(self, topology: Topology, gate: Gate, codec: EventCodec, topics: TopologyTopics) -> None:
+        self.topology = topology
+        self.gate = gate
+        self.codec = codec
+        self.topics = topics
+        self._workflow = topology.workflow.name
+        self._version = topology.workflow.version
+
+    def emit(
+        self,
+        *,
+        partition: int,
+        workflow_id: str,
+        tenant: str,
+        commands: Sequence[Command],
+        cause: Envelope | None,
+        head: ChainHead,
+        out: list[OutRecord],
+    ) -> ChainHead:
+        """Write the events of ``commands`` (in order) and chain them after ``head``; return the new head.
+
+        ``cause`` is the admitted event the commands answer (``None`` for a deadline tick): it gives
+        the events their default causation id and its trace context.
+        """
+        topic = self.topics.lifecycle
+        key = workflow_id.encode()
+        for command in commands:
+            made = self._event(command)
+            if made is None:
+                continue
+            payload = made.payload
+            envelope = trusted_envelope(
+                event_id=made.event_id,
+                source=ORCHESTRATOR_SOURCE,
+                event_type=payload.event_type,
+                time=made.time,
+                tenant=tenant,
+                workflow_id=workflow_id,
+                causation_id=made.causation_id or (cause.id if cause is not None else None),
+                step=made.step,
+                traceparent=cause.traceparent if cause is not None else None,
+                tracestate=cause.tracestate if cause is not None else None,
+            )
+            # Headers and value written directly (pinned equal to Envelope.to_headers / codec.encode).
+            value = self.codec.encode_body(topic, payload.schema_ref(), payload.to_avro())
+            written = OutRecord(topic, partition, key, value, headers_of(envelope))
+            out.append(written)
+            head = self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
+        return head
+
+    def _event(self, command: Command) -> _Made | None:
+        """The event a command stands for; ``None`` for timers and ignored-event records."""
+        if isinstance(command, _SILENT):
+            return None
+        payload, step, causation = self._payload(command)
+        return _Made(payload, command.event_id, command.time, step, causation)
+
+    def _payload(
+        self,
+        command: StartWorkflow
+        | CompleteWorkflow
+        | ReportStepTimeout
+        | RequestCompensation
+        | CompensateWorkflow
+        | FailWorkflow,
+    ) -> tuple[EventModel, str | None, str | None]:
+        # The values come from validated events and the saga's own state: built without validation.
+        topology = self.topology
+        if isinstance(command, StartWorkflow):
+            started = construct(
+                WorkflowStarted,
+                workflow=self._workflow,
+                workflow_version=self._version,
+                trigger_event_type=topology.schema_fullname(command.trigger_event_type),
+                trigger_event_id=command.trigger_event_id,
+            )
+            return started, None, command.trigger_event_id
+        if isinstance(command, CompleteWorkflow):
+            completed = construct(
+                WorkflowCompleted,
+                workflow=self._workflow,
+                workflow_version=self._version,
+                steps_completed=command.steps_completed,
+                duration_ms=command.duration_ms,
+            )
+            return completed, None, None
+        if isinstance(command, ReportStepTimeout):
+            failed = construct(
+                StepFailed,
+                step=command.step,
+                agent=command.agent,
+                code="TIMEOUT",
+                attempts=0,  # the orchestrator cannot know how many attempts the agent made
+                last_error=f"no output of step {command.step} by {command.deadline.isoformat()}",
+                retryable=False,
+            )
+            return failed, command.step, command.trigger_event_id
+        if isinstance(command, RequestCompensation):
+            requested = construct(
+                CompensationRequested,
+                step=command.step,
+                agent=command.agent,
+                failed_step=command.failed_step,
+                reason=command.reason,
+                original_event_id=command.original_event_id,
+                original_event_type=topology.schema_fullname(command.original_event_type),
+                original_payload_json=command.original_payload_json,
+            )
+            return requested, command.step, command.original_event_id
+        if isinstance(command, CompensateWorkflow):
+            compensated = construct(
+                WorkflowCompensated,
+                workflow=self._workflow,
+                workflow_version=self._version,
+                failed_step=command.failed_step,
+                reason=command.reason,
+                compensated_steps=command.compensated_steps,
+                irreversible_steps=command.irreversible_steps,
+            )
+            return compensated, None, None
+        failed_wf = construct(
+            WorkflowFailed,
+            workflow=self._workflow,
+            workflow_version=self._version,
+            failed_step=command.failed_step,
+            reason=command.reason,
+            failed_compensation_step=command.failed_compensation_step,
+            needs_human=command.needs_human,
+        )
+        return failed_wf, command.failed_compensation_step, None
