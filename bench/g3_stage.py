@@ -126,11 +126,15 @@ class Stage:
             "SCHEMA_REGISTRY_URL": self.ctx.registry_url,
         }
 
-    def _spawn(self, label: str, args: list[str]) -> None:
+    def _spawn(self, label: str, args: list[str], program: Path = CORPS) -> None:
         log = (self.workdir / f"{label}.log").open("ab")
         self.processes[label] = subprocess.Popen(
-            [str(CORPS), *args], env=self._env(), cwd=REPO, stdout=log, stderr=log
+            [str(program), *args], env=self._env(), cwd=REPO, stdout=log, stderr=log
         )
+
+    def start_python(self, label: str, args: list[str]) -> None:
+        """Start ``python ARGS`` (this interpreter) as a process of the stage, logging to ``label``.log."""
+        self._spawn(label, args, Path(sys.executable))
 
     def start_orchestrator(self, *, orchestrate: bool = True, replicas: int = ORCHESTRATOR_REPLICAS) -> None:
         """Start ``replicas`` orchestrator processes (one consumer group: they share the partitions)."""
