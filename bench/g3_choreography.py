@@ -8,15 +8,22 @@ chain link per event, WorkflowStarted / WorkflowCompleted, the state changelog),
   ReplyDrafted topic from its first to its last workflow) vs ``B4.msgs_per_s`` (goal >= 50 %; the
   issue's floor is 2,000 workflows/s, reported in ``detail``).
 * ``G3.p50_ms`` / ``G3.p99_ms`` — end-to-end latency at a fixed rate vs a bare 3-hop relay measured
-  at the same rate in the same module (``G3.relay3_*``), ratio relay/corps.
+  at the same rate in the same module (``G3.relay3_*``), ratio relay/corps. Its ``detail.hops`` splits
+  the measured workflows' latency by segment (:func:`hop_breakdown`).
 """
 
 from __future__ import annotations
+
+import time
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from bench.context import BenchContext
 from bench.g3_stage import (
     AGENT_BATCH_WAIT_MS,
     ORCHESTRATOR_REPLICAS,
+    Stage,
     TicketSource,
     await_probe,
     collect,
@@ -25,7 +32,8 @@ from bench.g3_stage import (
 )
 from bench.relay import relay_latency
 from bench.results import RatioMode, Result
-from bench.stats import LatencySummary
+from bench.stats import LatencySummary, percentile
+from bench.wire import CONSUMER
 
 ID = "G3"
 TITLE = "3-agent choreography with gate + orchestrator vs bare 3-hop relay: workflows/s, latency"
@@ -63,6 +71,7 @@ def run(ctx: BenchContext) -> list[Result]:
         process, out = start_sink(stage, final, "m", measured, deadline)
         lag_ms = source.paced(RATE, warmup, measured)
         latency = collect(stage, process, out, deadline)
+        hops = hop_breakdown(stage, "m", latency["received"])
 
         workflows = ctx.scale.count(_WORKFLOWS, minimum=2000)
         process, out = start_sink(stage, final, "t", workflows, 900)
@@ -93,6 +102,7 @@ def run(ctx: BenchContext) -> list[Result]:
         "duplicates": latency["duplicates"],
         "source_worst_lag_ms": round(lag_ms, 3),
         "relay_same_rate": relay.summary.as_detail(),
+        "hops": hops,
     }
     relay_detail = {"hops": 3, "rate_msgs_per_s": RATE, **relay.summary.as_detail()}
     return [
@@ -151,3 +161,81 @@ def run(ctx: BenchContext) -> list[Result]:
             detail={"from": "the G3.p50_ms run"},
         ),
     ]
+
+
+_CHAIN = (
+    ("TicketOpened", "source", "triage"),
+    ("TicketTriaged", "triage", "refunds"),
+    ("RefundIssued", "refunds", "writer"),
+    ("ReplyDrafted", "writer", "sink"),
+)
+
+
+def hop_breakdown(stage: Stage, tag: str, expected: int, timeout_s: float = 60.0) -> dict[str, Any]:
+    """Where the measured workflows' latency goes, segment by segment (ms, p50 / p99).
+
+    Reads every proposed and admitted topic of the chain (read_committed) and takes, per workflow
+    tagged ``tag``, the CreateTime of its record on each: the time its writer called ``produce``. A
+    segment runs from one writer's ``produce`` to the next one's, so it holds the first writer's
+    transaction commit (its records become visible only then), the reader's fetch, its wait for the
+    batch in flight and its processing. ``<event>: <agent> -> gate`` ends at the gate's produce,
+    ``<event>: gate -> <agent>`` at the agent's. CreateTime has millisecond resolution.
+    """
+    topics: list[str] = []
+    for event, _writer, _reader in _CHAIN:
+        topics += [stage.topic(event, proposed=True), stage.topic(event)]
+    created: dict[str, dict[bytes, int]] = {topic: {} for topic in topics}
+    consumer = Consumer(
+        {
+            **stage.ctx.client_config,
+            **CONSUMER,
+            "group.id": stage.ctx.unique_name("hops"),
+            "isolation.level": "read_committed",
+        }
+    )
+    consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in range(stage.partitions)])
+    give_up, prefix = time.monotonic() + timeout_s, tag.encode() + b"-"
+    quiet_since = time.monotonic()
+    try:  # until every topic holds every workflow, or nothing came for 2 s
+        while time.monotonic() < give_up and time.monotonic() - quiet_since < 2.0:
+            if all(len(seen) >= expected for seen in created.values()):
+                break
+            messages = consumer.consume(1000, 0.2)
+            if messages:
+                quiet_since = time.monotonic()
+            for message in messages:
+                topic, key = message.topic(), message.key()
+                if (
+                    message.error() is None
+                    and topic in created
+                    and key is not None
+                    and key.startswith(prefix)
+                ):
+                    created[topic].setdefault(key, message.timestamp()[1])
+    finally:
+        consumer.close()
+    keys = set(created[topics[0]]).intersection(*(created[t] for t in topics[1:]))
+    segments: dict[str, dict[str, float]] = {}
+    gate_in = agent_in = 0.0
+    for index in range(len(topics) - 1):
+        event, writer, reader = _CHAIN[index // 2]
+        into_gate = index % 2 == 0
+        name = f"{event}: {writer} -> gate" if into_gate else f"{event}: gate -> {reader}"
+        spans = [float(created[topics[index + 1]][k] - created[topics[index]][k]) for k in keys]
+        if not spans:
+            break
+        p50 = percentile(spans, 50)
+        segments[name] = {"p50_ms": p50, "p99_ms": round(percentile(spans, 99), 1)}
+        gate_in, agent_in = (gate_in + p50, agent_in) if into_gate else (gate_in, agent_in + p50)
+    first_to_last = [float(created[topics[-1]][k] - created[topics[0]][k]) for k in keys]
+    return {
+        "workflows": len(keys),
+        "segments": segments,
+        "into_gate_p50_sum_ms": gate_in,
+        "into_agents_p50_sum_ms": agent_in,
+        "first_to_last_produce_p50_ms": percentile(first_to_last, 50) if first_to_last else None,
+        "statistic": "per workflow, CreateTime (produce call) on each proposed/admitted topic; a segment "
+        "holds the upstream writer's transaction commit, the reader's fetch, its wait for the batch in "
+        "flight and its processing; the rest of the end-to-end latency is the last gate pass's commit "
+        "and the sink's fetch",
+    }

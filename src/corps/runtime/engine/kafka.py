@@ -138,21 +138,29 @@ class KafkaEngine:
                 await self._abort()
 
     async def _poll(self) -> list[Message]:
-        """What is buffered (up to ``max_records``) at once; when nothing is, commit, then wait a while."""
+        """What is buffered (up to ``max_records``) at once; when nothing is, commit, then wait a while.
+
+        Idle (no open unit), one hand-off to the client thread both takes what is buffered and, when
+        nothing is, waits for the first record: a record that arrives is returned at once, so
+        ``max_wait_ms`` only sets how often an idle loop wakes up, never a batching delay.
+        """
         consumer = self._require_consumer()
         batch = self.settings.batch
-        messages: list[Message] = await self._blocking(lambda: consumer.consume(batch.max_records, 0))
-        if messages:
-            return messages
         if self._open:
+            messages: list[Message] = await self._blocking(lambda: consumer.consume(batch.max_records, 0))
+            if messages:
+                return messages
             await self._commit()  # idle: make the open unit visible now, not at the interval
         wait_s = batch.max_wait_ms / 1000
 
-        def wait_then_drain() -> list[Message]:
+        def take_or_wait() -> list[Message]:
+            buffered: list[Message] = consumer.consume(batch.max_records, 0)
+            if buffered:
+                return buffered
             first: list[Message] = consumer.consume(1, wait_s)
             return first + consumer.consume(batch.max_records - 1, 0) if first else first
 
-        return await self._blocking(wait_then_drain)
+        return await self._blocking(take_or_wait)
 
     # -- the commit unit ----------------------------------------------------------------------------------
 
