@@ -120,6 +120,7 @@ class StateStore:
         self._overlay: dict[str, WorkflowRecord] = {}
         self._deadlines: list[tuple[datetime, str]] = []
         self._scheduled: dict[str, datetime] = {}
+        self._recheck: list[str] = []  # deadlines deferred by due() on the batch's records
         self._evictions: list[tuple[datetime, str]] = []
 
     def __len__(self) -> int:
@@ -140,26 +141,34 @@ class StateStore:
 
     def commit(self, now: datetime | None = None) -> None:
         """The batch's transaction committed: its records become the table's (changed at ``now``)."""
-        committed = self._committed
+        overlay = self._overlay
         if self.idle and now is not None:
-            for workflow_id in self._overlay:
+            for workflow_id in overlay:
                 self._touch(workflow_id, now)
-        for record in self._overlay.values():
-            before = committed.get(record.workflow_id)
-            committed[record.workflow_id] = record
+        committed = self._committed
+        scheduled = self._scheduled
+        evictions = self.retention is not None
+        for workflow_id, record in overlay.items():
+            if evictions:
+                before = committed.get(workflow_id)
+                if before is None or before.finished_at() is None:
+                    self._schedule_eviction(record)
             deadline = record.next_deadline()
-            # A deadline already scheduled stays in the heap: push only new ones (stale entries are
-            # skipped when they come due, see due()).
-            if deadline is not None and self._scheduled.get(record.workflow_id) != deadline:
-                heapq.heappush(self._deadlines, (deadline, record.workflow_id))
-                self._scheduled[record.workflow_id] = deadline
-            if before is None or before.finished_at() is None:
-                self._schedule_eviction(record)
-        self._overlay.clear()
+            # One heap entry per workflow (see due()): push only a deadline earlier than its entry's.
+            if deadline is not None:
+                entry = scheduled.get(workflow_id)
+                if entry is None or deadline < entry:
+                    heapq.heappush(self._deadlines, (deadline, workflow_id))
+                    scheduled[workflow_id] = deadline
+        committed.update(overlay)
+        overlay.clear()
+        self._recheck.clear()
 
     def rollback(self) -> None:
         """The batch's transaction failed: forget its changes."""
         self._overlay.clear()
+        self.reschedule(self._recheck)
+        self._recheck.clear()
 
     def load(self, records: Iterable[WorkflowRecord], now: datetime | None = None) -> int:
         """Add records restored from the changelog (outside any batch, the last per workflow wins).
@@ -195,11 +204,16 @@ class StateStore:
     # -- deadlines ----------------------------------------------------------------------------------------
 
     def _schedule(self, record: WorkflowRecord) -> None:
-        deadline = record.next_deadline()
-        if deadline is not None:
-            heapq.heappush(self._deadlines, (deadline, record.workflow_id))
-            self._scheduled[record.workflow_id] = deadline
+        self._schedule_at(record.next_deadline(), record.workflow_id)
         self._schedule_eviction(record)
+
+    def _schedule_at(self, deadline: datetime | None, workflow_id: str) -> None:
+        """Make sure ``workflow_id`` has a heap entry at or before ``deadline``."""
+        if deadline is not None:
+            entry = self._scheduled.get(workflow_id)
+            if entry is None or deadline < entry:
+                heapq.heappush(self._deadlines, (deadline, workflow_id))
+                self._scheduled[workflow_id] = deadline
 
     def _schedule_eviction(self, record: WorkflowRecord) -> None:
         finished = record.finished_at()
@@ -252,22 +266,37 @@ class StateStore:
         return list(found)
 
     def next_deadline(self) -> datetime | None:
-        """The earliest scheduled deadline (it may be stale: the record decides)."""
+        """The earliest scheduled deadline (it may be early: the record decides, see :meth:`due`)."""
         return self._deadlines[0][0] if self._deadlines else None
 
     def due(self, now: datetime) -> list[str]:
-        """Workflows whose scheduled deadline is at or before ``now``, each once, earliest first.
+        """Workflows whose deadline is at or before ``now``, each once, earliest first.
 
-        A scheduled entry may be stale (the workflow moved on); callers check the record's own
-        :meth:`WorkflowRecord.next_deadline`. Entries handed out are removed; a workflow with a later
-        deadline is scheduled again when its record is committed.
+        Deadlines are scheduled lazily: each workflow has at most one live heap entry, pushed when a
+        committed record's deadline is earlier than it (entries it replaced are skipped here). When
+        the entry comes due the record decides: a workflow whose deadline moved later gets a new
+        entry then, one whose deadline is gone is dropped. Entries handed out are removed; callers
+        still check the record's own :meth:`WorkflowRecord.next_deadline`, and a workflow with a
+        later deadline is scheduled again when its record is committed.
         """
         found: dict[str, None] = {}
-        while self._deadlines and self._deadlines[0][0] <= now:
-            due, workflow_id = heapq.heappop(self._deadlines)
-            if self._scheduled.get(workflow_id) == due:
-                del self._scheduled[workflow_id]
-            found[workflow_id] = None
+        heap = self._deadlines
+        scheduled = self._scheduled
+        while heap and heap[0][0] <= now:
+            entry, workflow_id = heapq.heappop(heap)
+            if scheduled.get(workflow_id) != entry:
+                continue  # replaced by an earlier entry (or its partition was dropped)
+            del scheduled[workflow_id]
+            record = self.get(workflow_id)
+            deadline = record.next_deadline() if record is not None else None
+            if deadline is not None and deadline <= now:
+                found[workflow_id] = None
+                continue
+            # Not due (yet): wait for the current record's deadline, if any; a record of the batch in
+            # flight may be rolled back, then the committed one's deadline is scheduled again.
+            self._schedule_at(deadline, workflow_id)
+            if workflow_id in self._overlay:
+                self._recheck.append(workflow_id)
         return list(found)
 
     def reschedule(self, workflow_ids: Iterable[str]) -> None:
