@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from corps.events import EventCodec, RawRecord, SchemaRegistry
 from corps.events.errors import RegistryUnavailableError
@@ -45,7 +45,7 @@ from corps.orchestrator.policy_gate import EnginePolicy
 from corps.orchestrator.restore import read_partitions
 from corps.orchestrator.settings import OrchestratorSettings
 from corps.orchestrator.topics import TopologyTopics
-from corps.orchestrator.transaction import TP, OrchestratorError, Rewind, ServiceStats, commit_batch
+from corps.orchestrator.transaction import OrchestratorError, Rewind, ServiceStats, check_error, commit_batch
 from corps.policy import PolicyStoreError
 from corps.topology import Topology
 
@@ -198,25 +198,23 @@ class OrchestratorService:
             if messages and self.settings.max_batch > 1:
                 messages += consumer.consume(self.settings.max_batch - 1, 0)
         now = self.clock()
-        first: dict[TP, int] = {}
-        commit: dict[TP, int] = {}
+        commit: dict[tuple[str, int], int] = {}
         pipeline = self.pipeline
+        handle, record = pipeline.handle, RawRecord
+        handled = 0
         started = time.perf_counter()
         message: Any  # a consumed message: topic, partition and offset are set (the stubs allow None)
         try:
             for message in messages:
                 if message.error() is not None:
-                    self._error(message)
+                    check_error(message)
                     continue
                 topic, partition, offset = message.topic(), message.partition(), message.offset()
-                tp = (topic, partition)
-                first.setdefault(tp, offset)
-                commit[tp] = offset + 1
+                commit[topic, partition] = offset + 1
                 ts_type, ts = message.timestamp()
-                headers, key, value = message.headers() or (), message.key(), message.value()
-                pipeline.handle(
-                    RawRecord(topic, partition, offset, key, value, headers, ts if ts_type else None), now
-                )
+                key, value, headers = message.key(), message.value(), message.headers() or ()
+                handle(record(topic, partition, offset, key, value, headers, ts if ts_type else None), now)
+                handled += 1
             pipeline.tick(now)
             self.stats.seconds["process"] += time.perf_counter() - started
             # A tick may change state and nothing else (a workflow retired after the retention): its
@@ -225,26 +223,24 @@ class OrchestratorService:
                 records = [*pipeline.outputs, *pipeline.changelog()]
                 commit_batch(self._require(self._producer), consumer, records, commit, self.stats)
                 self.stats.batches += 1
-                self.stats.records_in += sum(commit[tp] - first[tp] for tp in commit)
+                self.stats.records_in += handled
             pipeline.commit()
             self._heap.committed()
             self.stats.evicted = pipeline.evicted
         except BaseException:
             pipeline.rollback()
-            self._rewind(first)
+            self._rewind(messages)
             raise
 
-    @staticmethod
-    def _error(message: Message) -> None:
-        if (error := message.error()) is not None and error.fatal():
-            raise OrchestratorError(f"fatal consumer error: {error.str()}")
-        if error is not None and error.code() != KafkaError._PARTITION_EOF:
-            _log.warning("consumer error: %s", error.str())
-
-    def _rewind(self, first: dict[TP, int]) -> None:
+    def _rewind(self, messages: list[Any]) -> None:
+        """Seek every partition of the batch back to its first record (the whole batch is read again)."""
         consumer = self._consumer
         if consumer is None:
             return
+        # reversed: the first record of each partition is written last, so it wins
+        first: dict[tuple[str, int], int] = {
+            (m.topic(), m.partition()): m.offset() for m in reversed(messages) if m.error() is None
+        }
         for (topic, partition), offset in first.items():
             if partition in self._owned:
                 try:

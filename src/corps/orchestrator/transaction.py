@@ -8,19 +8,21 @@ the replica (:class:`OrchestratorError`, e.g. fenced by a newer instance with th
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from corps.errors import CorpsError
 from corps.orchestrator.topics import OutRecord
 
-__all__ = ["TP", "OrchestratorError", "Rewind", "ServiceStats", "commit_batch"]
+__all__ = ["TP", "OrchestratorError", "Rewind", "ServiceStats", "check_error", "commit_batch"]
 
 TP = tuple[str, int]
+_log = logging.getLogger("corps.orchestrator")
 
 
 class OrchestratorError(CorpsError):
@@ -68,12 +70,12 @@ def commit_batch(
     try:
         produce: Any = producer.produce  # Any: the stubs want list[tuple[str, str | bytes | None]]
         for out in records:
-            while True:
-                try:
-                    produce(out.topic, out.value, out.key, partition=out.partition, headers=out.headers)
-                    break
-                except BufferError:
-                    producer.poll(0.05)
+            try:
+                # Positional (topic, value, key, partition, on_delivery, callback, timestamp, headers):
+                # ~0.5 µs less per record than keywords (2-3 of them per proposed record).
+                produce(out.topic, out.value, out.key, out.partition, None, None, 0, out.headers)
+            except BufferError:
+                _produce_when_room(producer, out)
         produced = time.perf_counter()
         timing["produce"] += produced - started
         if offsets:
@@ -95,6 +97,18 @@ def commit_batch(
         ) from exc
 
 
+def _produce_when_room(producer: Producer, out: OutRecord) -> None:
+    """Produce ``out`` once the local queue has room again (it was full)."""
+    produce: Any = producer.produce
+    while True:
+        producer.poll(0.05)
+        try:
+            produce(out.topic, out.value, out.key, out.partition, None, None, 0, out.headers)
+            return
+        except BufferError:
+            continue
+
+
 def _commit(producer: Producer) -> None:
     for attempt in range(3):
         try:
@@ -104,3 +118,15 @@ def _commit(producer: Producer) -> None:
             error: KafkaError = exc.args[0]
             if not error.retriable() or attempt == 2:
                 raise
+
+
+def check_error(message: Message) -> None:
+    """Handle a consumed error event: stop on a fatal one, log the others (partition EOF silently).
+
+    Raises:
+        OrchestratorError: The consumer's error is fatal.
+    """
+    if (error := message.error()) is not None and error.fatal():
+        raise OrchestratorError(f"fatal consumer error: {error.str()}")
+    if error is not None and error.code() != KafkaError._PARTITION_EOF:
+        _log.warning("consumer error: %s", error.str())
