@@ -48,6 +48,18 @@ class DomainEvents:
         self.graph = graph
         self._compensations = compensations
         self._deadlines = {name: topology.step_deadline(name) for name in topology.steps}
+        # Read once per topology instead of per event: what each event starts and which step runs
+        # (and timer keys) its handling touches.
+        self._events = frozenset(topology.events)
+        self._start = frozenset(topology.start)
+        self._complete = frozenset(topology.complete)
+        self._triggers = {
+            name: tuple((step, self._deadlines[step], step_timer(step)) for step in steps)
+            for name, steps in graph.consumers.items()
+        }
+        self._compensable = frozenset(
+            n for n, step in topology.steps.items() if step.compensation is not None
+        )
 
     def observe(
         self, state: WorkflowState, seen: tuple[str, ...], event: DomainEventObserved, out: list[Command]
@@ -56,14 +68,13 @@ class DomainEvents:
 
         The happy path's case: the new state is built once, with every change the event makes.
         """
-        topo = self.topology
         name = event.event_type
-        if name not in topo.events:
+        if name not in self._events:
             return self.ignore(evolve(state, seen=seen), event, IgnoreReason.UNKNOWN_EVENT, out)
         update: dict[str, Any] = {"seen": seen}
         status = state.status
         if status is Status.NEW:
-            if name not in topo.start:
+            if name not in self._start:
                 return self.ignore(evolve(state, seen=seen), event, IgnoreReason.NOT_STARTED, out)
             status = update["status"] = Status.RUNNING
             update["started_at"] = event.time
@@ -84,24 +95,29 @@ class DomainEvents:
             if emitter is None and name not in self.graph.compensators:
                 return self.ignore(state, event, IgnoreReason.COMPENSATING, out)
             return state
-        if name in topo.complete:
+        if name in self._complete:
             update["pending"] = pending
             return self._finish_completed(state, update, event.time, out)
-        consumers = self.graph.consumers.get(name, ())
-        if consumers:
-            kept = [p for p in pending if p.step not in consumers]
-            for step in consumers:
-                deadline = event.time + self._deadlines[step]
+        triggers = self._triggers.get(name)
+        if triggers:
+            time = event.time
+            if pending:
+                stepped = {step for step, _, _ in triggers}
+                kept = [p for p in pending if p.step not in stepped]
+            else:
+                kept = []
+            for step, timeout, timer in triggers:
+                deadline = time + timeout
                 kept.append(
                     construct(
                         PendingStep,
                         step=step,
                         trigger_event_id=event.event_id,
-                        since=event.time,
+                        since=time,
                         deadline=deadline,
                     )
                 )
-                out.append(SetDeadline(key=step_timer(step), at=deadline))
+                out.append(SetDeadline(key=timer, at=deadline))
             pending = tuple(kept)
         update["pending"] = pending
         return evolve(state, **update)
@@ -122,27 +138,28 @@ class DomainEvents:
         out: list[Command],
     ) -> tuple[PendingStep, ...]:
         """Add the completed run of ``step_name`` to ``update``; return the pending steps left."""
-        step = self.topology.steps[step_name]
-        keep_payload = step.compensation is not None
+        compensable = step_name in self._compensable
         run = construct(
             StepRun,
             step=step_name,
             event_id=event.event_id,
             event_type=event.event_type,
             time=event.time,
-            payload_json=event.payload_json if keep_payload else "{}",
+            payload_json=event.payload_json if compensable else "{}",
         )
         update["completed"] = (*state.completed, run)
         pending = state.pending
-        if any(p.step == step_name for p in pending):
-            pending = tuple(p for p in pending if p.step != step_name)
-            update["pending"] = pending
-            out.append(ClearDeadline(key=step_timer(step_name)))
+        for p in pending:
+            if p.step == step_name:
+                pending = tuple(p for p in pending if p.step != step_name)
+                update["pending"] = pending
+                out.append(ClearDeadline(key=step_timer(step_name)))
+                break
         if state.status is Status.COMPENSATING:
             # The step finished after compensation began: its effect is real, so undo it next.
-            if step.irreversible:
+            if self.topology.steps[step_name].irreversible:
                 update["irreversible"] = (*state.irreversible, step_name)
-            elif step.compensation is not None:
+            elif compensable:
                 task = self._compensations.task(run)
                 update["queue"] = (state.queue[0], task, *state.queue[1:])
         return pending
@@ -151,7 +168,8 @@ class DomainEvents:
         self, state: WorkflowState, update: dict[str, Any], time: datetime, out: list[Command]
     ) -> WorkflowState:
         """The completing event arrived: the workflow ends (``update`` holds the event's changes)."""
-        out.extend(ClearDeadline(key=step_timer(p.step)) for p in update["pending"])
+        for p in update["pending"]:
+            out.append(ClearDeadline(key=step_timer(p.step)))
         started = update.get("started_at") or state.started_at or time
         completed: tuple[StepRun, ...] = update.get("completed", state.completed)
         out.append(

@@ -27,6 +27,7 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__
+_new = object.__new__
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
 
 
@@ -54,17 +55,16 @@ def construct(cls: type[_M], **values: Any) -> _M:
     Faster than ``model_construct`` (which walks every field per call): the defaults of ``cls`` are read
     once. Only for the models of the orchestrator, whose defaults are immutable (no default factories).
     """
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
+    try:
+        defaults = _DEFAULTS[cls]
+    except KeyError:
         # Every field, in declaration order (serialisation follows ``__dict__``'s order); the required
         # ones are always in ``values``.
         defaults = _DEFAULTS[cls] = {
             name: None if info.is_required() else info.default for name, info in cls.model_fields.items()
         }
-    new = cls.__new__(cls)
-    fields = dict(defaults)
-    fields.update(values)
-    _set(new, "__dict__", fields)
+    new = _new(cls)
+    _set(new, "__dict__", {**defaults, **values})
     _set(new, "__pydantic_extra__", None)
     _set(new, "__pydantic_fields_set__", set(values))
     _set(new, "__pydantic_private__", None)
