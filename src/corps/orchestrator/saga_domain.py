@@ -168,8 +168,7 @@ class DomainEvents:
         self, state: WorkflowState, update: dict[str, Any], time: datetime, out: list[Command]
     ) -> WorkflowState:
         """The completing event arrived: the workflow ends (``update`` holds the event's changes)."""
-        for p in update["pending"]:
-            out.append(ClearDeadline(key=step_timer(p.step)))
+        out.extend([ClearDeadline(key=step_timer(p.step)) for p in update["pending"]])
         started = update.get("started_at") or state.started_at or time
         completed: tuple[StepRun, ...] = update.get("completed", state.completed)
         out.append(
