@@ -47,9 +47,13 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+# ``json.dumps`` with these options would build an encoder per call.
+_PAYLOAD_JSON = json.JSONEncoder(default=_json_default, sort_keys=True, separators=(",", ":")).encode
+
+
 def payload_json(data: Mapping[str, Any]) -> str:
     """A decoded Avro payload as a JSON object (bytes base64, logical types as text), keys sorted."""
-    return json.dumps(data, default=_json_default, sort_keys=True, separators=(",", ":"))
+    return _PAYLOAD_JSON(data)
 
 
 class Driver:
