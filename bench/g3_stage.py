@@ -262,13 +262,17 @@ def run_sink(
     ready: Event,
     out: mp.Queue[dict[str, Any]],
 ) -> None:
-    """Read ``topic`` until ``expected`` workflows tagged ``tag`` arrived; report counts, times, latencies."""
+    """Read ``topic`` until ``expected`` workflows tagged ``tag`` arrived; report counts, times, latencies.
+
+    The report also holds the sink's own CPU seconds from when it was ready (``cpu_s``).
+    """
     consumer = Consumer(
         {**base, **SOCKET, **CONSUMER, "group.id": f"sink-{topic}", "isolation.level": "read_committed"}
     )
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     consumer.consume(1, 0)
     ready.set()
+    cpu_started = time.process_time()
     latencies: list[float] = []
     seen: set[bytes] = set()
     duplicates = first_ns = last_ns = probes = 0
@@ -304,6 +308,7 @@ def run_sink(
             "first_ns": first_ns,
             "last_ns": last_ns,
             "latencies_ms": latencies,
+            "cpu_s": time.process_time() - cpu_started,
         }
     )
 

@@ -127,17 +127,32 @@ def ceiling_results(
     real: dict[bool, float],
     null: dict[bool, float],
     rounds: list[dict[str, Any]],
+    cpu_us: dict[str, dict[str, float]],
     templates: dict[bool, Templates],
     common: dict[str, Any],
 ) -> list[Result]:
-    """The null gate's figures and the ceiling ratio, with the real ratio of the same run beside it."""
+    """The null gate's figures and the ceiling ratio, with the real ratio of the same run beside it.
+
+    ``cpu_us`` holds the µs of CPU per workflow of each role (``real_off`` ... ``null_on``); the
+    ``cpu_ratio_*`` figures are off / on of their totals (what on/off flat out approaches when every
+    process shares the cores).
+    """
     ceiling = null[True] / null[False]
     real_ratio = real[True] / real[False]
+    totals = {side: round(sum(roles.values()), 1) for side, roles in cpu_us.items()}
+
+    def cpu_ratio(kind: str) -> float | None:
+        on, off = totals.get(f"{kind}_on"), totals.get(f"{kind}_off")
+        return round(off / on, 3) if on and off else None
+
     detail = {
         **common,
         "rounds": rounds,
         "real_ratio": round(real_ratio, 3),
         "real_share_of_ceiling": round(real_ratio / ceiling, 3),
+        "cpu_us_per_wf": {side: {**roles, "total": totals[side]} for side, roles in cpu_us.items()},
+        "cpu_ratio_real": cpu_ratio("real"),
+        "cpu_ratio_null": cpu_ratio("null"),
         "records": {
             "gate_only": template_bytes(templates[False]),
             "orchestrated": template_bytes(templates[True]),

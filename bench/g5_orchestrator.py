@@ -32,6 +32,7 @@ from bench.g3_stage import (
 )
 from bench.g5_ceiling import capture, ceiling_results, start_null_gate
 from bench.g5_compensation import RATE, compensation_latency
+from bench.g5_cpu import RoundCpu, listener_pid
 from bench.g5_null_gate import Templates
 from bench.results import Result
 
@@ -46,19 +47,27 @@ _ROUNDS = ((False, False), (False, True), (True, False), (True, True), (True, Tr
 
 
 def _throughput(
-    ctx: BenchContext, workflows: int, label: str, start: Callable[[Stage], None]
-) -> tuple[int, float, Stage]:
+    ctx: BenchContext, workflows: int, label: str, start: Callable[[Stage], None], broker: int | None
+) -> tuple[int, float, Stage, dict[str, float]]:
     stage = make_stage(ctx, label)
     try:
         start(stage)
         stage.start_agents()
         await_probe(stage, TicketSource(stage, latency=True))
         process, out = start_sink(stage, stage.topic("ReplyDrafted"), "t", workflows, 900)
-        started = TicketSource(stage, latency=False).blast(workflows)
+        roles: dict[str, list[int | None]] = {"orchestrator": [], "agents": []}
+        for name, running in stage.processes.items():
+            roles["orchestrator" if name.startswith("orchestrator") else "agents"].append(running.pid)
+        cpu = RoundCpu({**roles, "broker": [broker]})
+        source = TicketSource(stage, latency=False)
+        cpu.start()
+        started = source.blast(workflows)
         report = collect(stage, process, out, 900)
+        cpu.stop()
     finally:
         stage.stop()
-    return int(report["received"]), (report["last_ns"] - started) / 1e9, stage
+    used = {**cpu.seconds, "sink": float(report["cpu_s"])}  # the sink has exited: it reports its own
+    return int(report["received"]), (report["last_ns"] - started) / 1e9, stage, used
 
 
 def run(ctx: BenchContext, replicas: int = ORCHESTRATOR_REPLICAS) -> list[Result]:
@@ -69,6 +78,8 @@ def run(ctx: BenchContext, replicas: int = ORCHESTRATOR_REPLICAS) -> list[Result
     workflows = ctx.scale.count(_WORKFLOWS, minimum=2000)
     key = f"t-{workflows // 2}-0".encode()  # a measured workflow, its id of the most common length
     totals = {side: [0, 0.0] for side in _ROUNDS}
+    cpu: dict[tuple[bool, bool], dict[str, float]] = {side: {} for side in _ROUNDS}
+    broker = listener_pid(ctx.bootstrap_servers)
     rounds: list[dict[str, Any]] = []
     templates: dict[bool, Templates] = {}
     for null, orchestrate in _ROUNDS:
@@ -80,7 +91,9 @@ def run(ctx: BenchContext, replicas: int = ORCHESTRATOR_REPLICAS) -> list[Result
                 stage.start_orchestrator(orchestrate=orchestrate, replicas=replicas)
 
         label = f"g5{'null' if null else ''}{'on' if orchestrate else 'off'}"
-        done, seconds, stage = _throughput(ctx, workflows, label, start)
+        done, seconds, stage, used = _throughput(ctx, workflows, label, start, broker)
+        for role, spent in used.items():
+            cpu[null, orchestrate][role] = cpu[null, orchestrate].get(role, 0.0) + spent
         if not null and orchestrate not in templates:
             templates[orchestrate] = capture(stage, key, orchestrate=orchestrate)
         totals[null, orchestrate][0] += done
@@ -94,6 +107,12 @@ def run(ctx: BenchContext, replicas: int = ORCHESTRATOR_REPLICAS) -> list[Result
             }
         )
     rate = {side: done / seconds for side, (done, seconds) in totals.items()}
+    cpu_us = {
+        f"{'null' if null else 'real'}_{'on' if orchestrate else 'off'}": {
+            role: round(spent / totals[null, orchestrate][0] * 1e6, 1) for role, spent in roles.items()
+        }
+        for (null, orchestrate), roles in cpu.items()
+    }
     on, off = rate[False, True], rate[False, False]
     summary, sent, received = compensation_latency(ctx)
     common = {
@@ -131,6 +150,7 @@ def run(ctx: BenchContext, replicas: int = ORCHESTRATOR_REPLICAS) -> list[Result
             {True: on, False: off},
             {True: rate[True, True], False: rate[True, False]},
             [r for r in rounds if r["null_gate"]],
+            cpu_us,
             templates,
             {"workflows_per_run": workflows, "partitions": ctx.partitions},
         ),
