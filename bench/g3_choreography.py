@@ -9,7 +9,9 @@ chain link per event, WorkflowStarted / WorkflowCompleted, the state changelog),
   issue's floor is 2,000 workflows/s, reported in ``detail``).
 * ``G3.p50_ms`` / ``G3.p99_ms`` — end-to-end latency at a fixed rate vs a bare 3-hop relay measured
   at the same rate in the same module (``G3.relay3_*``), ratio relay/corps. Its ``detail.hops`` splits
-  the measured workflows' latency by segment (:func:`hop_breakdown`).
+  the measured workflows' latency by segment (:func:`hop_breakdown`); ``detail.low_rate`` is the same
+  at :data:`LOW_RATE`, where the gate is idle between workflows: the chain's latency without queueing
+  behind the gate's transaction in flight.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ TITLE = "3-agent choreography with gate + orchestrator vs bare 3-hop relay: work
 NEEDS: tuple[str, ...] = ("B4",)
 
 RATE = 100.0
+LOW_RATE = 20.0
+"""At 100 wf/s the gate (one transactional loop) is never idle: a record waits for the batch in flight,
+and every batch touches every partition of the written topics. At this rate it mostly waits for input."""
 FLOOR_WF_PER_S = 2000
 _WARMUP_S = 3.0
 _DURATION_S = 15.0
@@ -72,6 +77,7 @@ def run(ctx: BenchContext) -> list[Result]:
         lag_ms = source.paced(RATE, warmup, measured)
         latency = collect(stage, process, out, deadline)
         hops = hop_breakdown(stage, "m", latency["received"])
+        low_rate = _low_rate(stage, source, final, warmup_s, duration_s, deadline)
 
         workflows = ctx.scale.count(_WORKFLOWS, minimum=2000)
         process, out = start_sink(stage, final, "t", workflows, 900)
@@ -103,6 +109,7 @@ def run(ctx: BenchContext) -> list[Result]:
         "source_worst_lag_ms": round(lag_ms, 3),
         "relay_same_rate": relay.summary.as_detail(),
         "hops": hops,
+        "low_rate": low_rate,
     }
     relay_detail = {"hops": 3, "rate_msgs_per_s": RATE, **relay.summary.as_detail()}
     return [
@@ -161,6 +168,30 @@ def run(ctx: BenchContext) -> list[Result]:
             detail={"from": "the G3.p50_ms run"},
         ),
     ]
+
+
+def _low_rate(
+    stage: Stage, source: TicketSource, final: str, warmup_s: float, duration_s: float, deadline: float
+) -> dict[str, Any]:
+    """Latency and its segments at :data:`LOW_RATE` (workflows tagged ``l``), warm-up excluded."""
+    warmup, measured = round(LOW_RATE * warmup_s / 2), round(LOW_RATE * duration_s)
+    process, out = start_sink(stage, final, "l", measured, deadline)
+    interval, started = 1.0 / LOW_RATE, time.perf_counter()
+    for seq in range(warmup + measured):
+        pause = started + seq * interval - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        source.send(f"{'v' if seq < warmup else 'l'}-{seq}-{time.monotonic_ns()}")
+    source.flush()
+    report = collect(stage, process, out, deadline)
+    samples: list[float] = report["latencies_ms"]
+    return {
+        "rate_wf_per_s": LOW_RATE,
+        "sent": measured,
+        "completed": report["received"],
+        **(LatencySummary.of(samples).as_detail() if samples else {}),
+        "hops": hop_breakdown(stage, "l", report["received"]),
+    }
 
 
 _CHAIN = (
