@@ -71,7 +71,7 @@ def test_records_per_workflow_match_the_service() -> None:
 def test_ceiling_is_null_on_over_null_off_with_the_real_ratio_beside() -> None:
     templates = {False: _templates(False), True: _templates(True)}
     cpu = {
-        "real_off": {"orchestrator": 300.0, "agents": 300.0},
+        "real_off": {"orchestrator": 300.0, "agents": 300.0, "source": 50.0},
         "real_on": {"orchestrator": 600.0, "agents": 300.0},
         "null_off": {"orchestrator": 100.0, "agents": 300.0},
         "null_on": {"orchestrator": 200.0, "agents": 300.0},
@@ -83,6 +83,6 @@ def test_ceiling_is_null_on_over_null_off_with_the_real_ratio_beside() -> None:
     assert by_id["G5.ceiling_ratio"].value == 0.8
     assert by_id["G5.ceiling_ratio"].detail["real_ratio"] == 0.6
     assert by_id["G5.ceiling_ratio"].detail["real_share_of_ceiling"] == 0.75
-    assert by_id["G5.ceiling_ratio"].detail["cpu_ratio_real"] == round(600 / 900, 3)
+    assert by_id["G5.ceiling_ratio"].detail["cpu_ratio_real"] == round(600 / 900, 3)  # source left out
     assert by_id["G5.ceiling_ratio"].detail["cpu_ratio_null"] == 0.8
     assert by_id["G5.null_on_wf_per_s"].baseline_id == "G5.null_off_wf_per_s"
