@@ -6,8 +6,8 @@ state. Records are immutable; the service writes the latest one of every workflo
 compacted changelog in the same Kafka transaction as its outputs and input offsets, so after a crash
 the table is rebuilt from the changelog alone.
 
-:class:`StateStore` keeps the committed table and an overlay of the batch in flight: a batch whose
-transaction fails is rolled back by dropping the overlay.
+:class:`StateStore` keeps the committed table and an overlay of the batch in flight (a failed batch's
+is dropped), and schedules deadlines lazily: one heap entry per workflow, re-checked when due.
 """
 
 from __future__ import annotations
@@ -146,20 +146,14 @@ class StateStore:
             for workflow_id in overlay:
                 self._touch(workflow_id, now)
         committed = self._committed
-        scheduled = self._scheduled
+        schedule = self._schedule_at
         evictions = self.retention is not None
         for workflow_id, record in overlay.items():
             if evictions:
                 before = committed.get(workflow_id)
                 if before is None or before.finished_at() is None:
                     self._schedule_eviction(record)
-            deadline = record.next_deadline()
-            # One heap entry per workflow (see due()): push only a deadline earlier than its entry's.
-            if deadline is not None:
-                entry = scheduled.get(workflow_id)
-                if entry is None or deadline < entry:
-                    heapq.heappush(self._deadlines, (deadline, workflow_id))
-                    scheduled[workflow_id] = deadline
+            schedule(record.next_deadline(), workflow_id)  # one heap entry per workflow, see due()
         committed.update(overlay)
         overlay.clear()
         self._recheck.clear()
@@ -266,18 +260,15 @@ class StateStore:
         return list(found)
 
     def next_deadline(self) -> datetime | None:
-        """The earliest scheduled deadline (it may be early: the record decides, see :meth:`due`)."""
+        """The earliest scheduled deadline (it may be early: see :meth:`due`)."""
         return self._deadlines[0][0] if self._deadlines else None
 
     def due(self, now: datetime) -> list[str]:
-        """Workflows whose deadline is at or before ``now``, each once, earliest first.
+        """Workflows whose deadline is at or before ``now``, each once, earliest first (entries removed).
 
-        Deadlines are scheduled lazily: each workflow has at most one live heap entry, pushed when a
-        committed record's deadline is earlier than it (entries it replaced are skipped here). When
-        the entry comes due the record decides: a workflow whose deadline moved later gets a new
-        entry then, one whose deadline is gone is dropped. Entries handed out are removed; callers
-        still check the record's own :meth:`WorkflowRecord.next_deadline`, and a workflow with a
-        later deadline is scheduled again when its record is committed.
+        Deadlines are scheduled lazily: one live heap entry per workflow, pushed when a committed
+        deadline is earlier than it. When it comes due the record decides: a deadline that moved later
+        gets a new entry, one that is gone is dropped. Callers still check the record's deadline.
         """
         found: dict[str, None] = {}
         heap = self._deadlines
@@ -292,9 +283,7 @@ class StateStore:
             if deadline is not None and deadline <= now:
                 found[workflow_id] = None
                 continue
-            # Not due (yet): wait for the current record's deadline, if any; a record of the batch in
-            # flight may be rolled back, then the committed one's deadline is scheduled again.
-            self._schedule_at(deadline, workflow_id)
+            self._schedule_at(deadline, workflow_id)  # not yet: wait (a rollback reschedules)
             if workflow_id in self._overlay:
                 self._recheck.append(workflow_id)
         return list(found)
