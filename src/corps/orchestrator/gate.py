@@ -102,7 +102,8 @@ class Gate:
         self.ids = _EVENT_IDS
         """Namespace of the ids of lifecycle events the gate writes itself (approval requests ...)."""
         self._types = {event: topology.schema_fullname(event) for event in topology.events}
-        self._decisions = DecisionWriter(codec, topics.decisions)
+        self.decisions = DecisionWriter(codec, topics.decisions)
+        """Writes the decision records (one hash-chain link each)."""
         self._allowed: dict[str, Decision] = {}
 
     def admit(
@@ -163,7 +164,7 @@ class Gate:
         admitted = OutRecord(admitted_topic, raw.partition, raw.key, value, list(raw.headers))
         out.append(admitted)
         sequence = record.chain_sequence
-        link = self._decisions.append(
+        link = self.decisions.append(
             sequence, record.chain_hash, record.partition, admitted_topic, admitted, envelope, decision, out
         )
         record = evolve(
@@ -188,7 +189,7 @@ class Gate:
         out: list[OutRecord],
     ) -> ChainHead:
         """Link a decision about ``written`` (as written to ``topic``) into ``record``'s chain."""
-        return self._decisions.write(record.chain, record.partition, topic, written, envelope, decision, out)
+        return self.decisions.write(record.chain, record.partition, topic, written, envelope, decision, out)
 
     def _vote(
         self,
@@ -216,12 +217,20 @@ class Gate:
         Returns:
             The new end of the chain.
         """
+        decision = self.allowed(reason)
+        return self.decisions.write(head, written.partition, written.topic, written, envelope, decision, out)
+
+    def allowed(self, reason: str) -> Decision:
+        """The ``ALLOW`` decision of the orchestrator's own events (one object per reason, reused).
+
+        The decision writer makes its templates once per decision object.
+        """
         decision = self._allowed.get(reason)
-        if decision is None:  # one object per reason: the decision writer's templates are per object
+        if decision is None:
             if len(self._allowed) >= 256:
                 self._allowed.clear()
             decision = self._allowed[reason] = Decision.allow(reason)
-        return self._decisions.write(head, written.partition, written.topic, written, envelope, decision, out)
+        return decision
 
     # -- internals ----------------------------------------------------------------------------------------
 
@@ -245,7 +254,7 @@ class Gate:
         out: list[OutRecord],
     ) -> None:
         """Chain a refusal of ``raw`` (as read from its proposed topic) into ``record``'s chain."""
-        head = self._decisions.write(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
+        head = self.decisions.write(record.chain, record.partition, raw.topic, raw, envelope, decision, out)
         store.put(record.with_chain(head))
 
     def _refuse(

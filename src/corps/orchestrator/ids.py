@@ -10,10 +10,12 @@ from corps.events import Envelope
 from corps.orchestrator.saga_commands import uuid5_text
 from corps.orchestrator.saga_state import construct
 
-__all__ = ["DECISION_SOURCE", "decision_id", "trusted_envelope", "uuid5_text"]
+__all__ = ["DECISION_SOURCE", "ORCHESTRATOR_SOURCE", "decision_id", "trusted_envelope", "uuid5_text"]
 
 DECISION_SOURCE = "corps/gate"
 """``ce_source`` of every decision record."""
+ORCHESTRATOR_SOURCE = "corps/orchestrator"
+"""``ce_source`` of the orchestrator's own lifecycle events."""
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:corps:gate:decision")
 _IDS_BYTES = _IDS.bytes
 _VARIANT = {c: "89ab"[int(c, 16) & 0x3] for c in "0123456789abcdef"}

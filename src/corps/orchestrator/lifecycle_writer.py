@@ -4,6 +4,11 @@ Every command that stands for an event (WorkflowStarted, WorkflowCompleted, a ti
 CompensationRequested, WorkflowCompensated, WorkflowFailed) becomes one record with its deterministic
 ``ce_id``, linked into the workflow's hash chain with an ``ALLOW`` decision of the gate. Timers and
 ignored-event records are not events and write nothing.
+
+WorkflowStarted and WorkflowCompleted (two per workflow) are written from per-topology templates
+(:mod:`corps.orchestrator.lifecycle_forms`): value, headers and canonical event bytes without an
+envelope or a payload model. The rarer events take the general path (a payload model, the codec,
+:func:`~corps.orchestrator.chain.event_digest`). A unit test holds both to the same bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from corps.events.lifecycle import (
     WorkflowStarted,
 )
 from corps.orchestrator.chain import ChainHead
-from corps.orchestrator.gate import Gate, trusted_envelope
+from corps.orchestrator.gate import Gate
+from corps.orchestrator.ids import ORCHESTRATOR_SOURCE, trusted_envelope
+from corps.orchestrator.lifecycle_forms import LifecycleForms
 from corps.orchestrator.saga_commands import (
     ClearDeadline,
     Command,
@@ -42,7 +49,6 @@ from corps.topology import Topology
 
 __all__ = ["ORCHESTRATOR_SOURCE", "LifecycleWriter"]
 
-ORCHESTRATOR_SOURCE = "corps/orchestrator"
 _EMITTED_REASON = "emitted by the orchestrator"
 _SILENT = (SetDeadline, ClearDeadline, RecordIgnored)
 """Commands that are not events (timers: the store schedules from the state; ignored-event records)."""
@@ -71,6 +77,9 @@ class LifecycleWriter:
         self.gate = gate
         self.codec = codec
         self.topics = topics
+        self._decisions = gate.decisions
+        self.forms = LifecycleForms(topology, codec, topics.lifecycle)
+        """Writes WorkflowStarted / WorkflowCompleted from templates (two per workflow)."""
         self._workflow = topology.workflow.name
         self._version = topology.workflow.version
 
@@ -90,31 +99,65 @@ class LifecycleWriter:
         ``cause`` is the admitted event the commands answer (``None`` for a deadline tick): it gives
         the events their default causation id and its trace context.
         """
-        topic = self.topics.lifecycle
-        key = workflow_id.encode()
+        traceparent = tracestate = cause_id = None
+        if cause is not None:
+            traceparent, tracestate, cause_id = cause.traceparent, cause.tracestate, cause.id
         for command in commands:
-            made = self._event(command)
-            if made is None:
+            if isinstance(command, StartWorkflow):
+                causation = command.trigger_event_id or cause_id
+                own = self.forms.started(
+                    command, partition, workflow_id, tenant, causation, traceparent, tracestate
+                )
+            elif isinstance(command, CompleteWorkflow):
+                own = self.forms.completed(
+                    command, partition, workflow_id, tenant, cause_id, traceparent, tracestate
+                )
+            else:
+                if not isinstance(command, _SILENT):
+                    head = self._general(command, partition, workflow_id, tenant, cause, head, out)
                 continue
-            payload = made.payload
-            envelope = trusted_envelope(
-                event_id=made.event_id,
-                source=ORCHESTRATOR_SOURCE,
-                event_type=payload.event_type,
-                time=made.time,
-                tenant=tenant,
-                workflow_id=workflow_id,
-                causation_id=made.causation_id or (cause.id if cause is not None else None),
-                step=made.step,
-                traceparent=cause.traceparent if cause is not None else None,
-                tracestate=cause.tracestate if cause is not None else None,
-            )
-            # Headers and value written directly (pinned equal to Envelope.to_headers / codec.encode).
-            value = self.codec.encode_body(topic, payload.schema_ref(), payload.to_avro())
-            written = OutRecord(topic, partition, key, value, headers_of(envelope))
-            out.append(written)
-            head = self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
+            out.append(own.record)
+            sequence = head.sequence
+            link = self._decisions.append_digest(
+                sequence, head.hash, partition, own.digest, command.event_id, own.event_type, workflow_id,
+                tenant, command.time, None, traceparent, tracestate, self.gate.allowed(_EMITTED_REASON), out,
+            )  # fmt: skip
+            head = ChainHead(sequence + 1, link)
         return head
+
+    def _general(
+        self,
+        command: Command,
+        partition: int,
+        workflow_id: str,
+        tenant: str,
+        cause: Envelope | None,
+        head: ChainHead,
+        out: list[OutRecord],
+    ) -> ChainHead:
+        """Write one command's event through its payload model and envelope (the rare events)."""
+        made = self._event(command)
+        if made is None:
+            return head
+        payload = made.payload
+        envelope = trusted_envelope(
+            event_id=made.event_id,
+            source=ORCHESTRATOR_SOURCE,
+            event_type=payload.event_type,
+            time=made.time,
+            tenant=tenant,
+            workflow_id=workflow_id,
+            causation_id=made.causation_id or (cause.id if cause is not None else None),
+            step=made.step,
+            traceparent=cause.traceparent if cause is not None else None,
+            tracestate=cause.tracestate if cause is not None else None,
+        )
+        # Headers and value written directly (pinned equal to Envelope.to_headers / codec.encode).
+        topic = self.topics.lifecycle
+        value = self.codec.encode_body(topic, payload.schema_ref(), payload.to_avro())
+        written = OutRecord(topic, partition, workflow_id.encode(), value, headers_of(envelope))
+        out.append(written)
+        return self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
 
     def _event(self, command: Command) -> _Made | None:
         """The event a command stands for; ``None`` for timers and ignored-event records."""

@@ -36,17 +36,27 @@ from corps.orchestrator.ids import DECISION_SOURCE, decision_id
 from corps.orchestrator.policy import Decision
 from corps.orchestrator.topics import OutRecord
 
-__all__ = ["DecisionWriter", "decision_body", "decision_parts", "envelope_headers", "headers_of"]
+__all__ = [
+    "CONTENT_TYPE_HEADER",
+    "SPECVERSION_HEADER",
+    "DecisionWriter",
+    "common_header",
+    "decision_body",
+    "decision_parts",
+    "envelope_headers",
+    "headers_of",
+]
 
-_SPECVERSION: tuple[str, bytes | None] = ("ce_specversion", b"1.0")
-_CONTENT_TYPE: tuple[str, bytes | None] = ("content-type", b"application/avro")
+SPECVERSION_HEADER: tuple[str, bytes | None] = ("ce_specversion", b"1.0")
+CONTENT_TYPE_HEADER: tuple[str, bytes | None] = ("content-type", b"application/avro")
+_SPECVERSION, _CONTENT_TYPE = SPECVERSION_HEADER, CONTENT_TYPE_HEADER
 _HEADERS: dict[str, dict[str, tuple[str, bytes | None]]] = {
     name: {} for name in ("ce_source", "ce_type", "ce_tenant", "ce_step")
 }
 
 
-def _header(name: str, value: str) -> tuple[str, bytes | None]:
-    """A header whose values repeat (source, type, tenant, step), made once."""
+def common_header(name: str, value: str) -> tuple[str, bytes | None]:
+    """A header whose values repeat (``name``: ce_source, ce_type, ce_tenant or ce_step), made once."""
     made = _HEADERS[name]
     header = made.get(value)
     if header is None:
@@ -73,17 +83,17 @@ def envelope_headers(
     headers: list[tuple[str, bytes | None]] = [
         _SPECVERSION,
         ("ce_id", event_id.encode()),
-        _header("ce_source", source),
-        _header("ce_type", event_type),
-        ("ce_time", time.isoformat().replace("+00:00", "Z").encode()),
+        common_header("ce_source", source),
+        common_header("ce_type", event_type),
+        ("ce_time", format_time(time)),
         _CONTENT_TYPE,
-        _header("ce_tenant", tenant),
+        common_header("ce_tenant", tenant),
         ("ce_workflowid", workflow_id.encode()),
     ]
     if causation_id is not None:
         headers.append(("ce_causationid", causation_id.encode()))
     if step is not None:
-        headers.append(_header("ce_step", step))
+        headers.append(common_header("ce_step", step))
     if traceparent is not None:
         headers.append(("traceparent", traceparent.encode()))
     if tracestate is not None:
@@ -116,8 +126,8 @@ class _Template(NamedTuple):
     tail: bytes
 
 
-_DECISION_TYPE = _header("ce_type", PolicyDecision.event_type)
-_DECISION_SOURCE = _header("ce_source", DECISION_SOURCE)
+_DECISION_TYPE = common_header("ce_type", PolicyDecision.event_type)
+_DECISION_SOURCE = common_header("ce_source", DECISION_SOURCE)
 _VERSION = version_header()
 
 
@@ -169,16 +179,55 @@ class DecisionWriter:
         out: list[OutRecord],
     ) -> str:
         """:meth:`write` for a chain ending at (``sequence``, ``prev_hash``); return the new link's hash."""
+        return self.append_digest(
+            sequence,
+            prev_hash,
+            partition,
+            event_digest(event_topic, written.key, written.headers, written.value),
+            envelope.id,
+            envelope.type,
+            envelope.workflow_id,
+            envelope.tenant,
+            envelope.time,
+            envelope.step,
+            envelope.traceparent,
+            envelope.tracestate,
+            decision,
+            out,
+        )
+
+    def append_digest(
+        self,
+        sequence: int,
+        prev_hash: str,
+        partition: int,
+        digest: str,
+        event_id: str,
+        event_type: str,
+        workflow_id: str,
+        tenant: str,
+        time: datetime,
+        step: str | None,
+        traceparent: str | None,
+        tracestate: str | None,
+        decision: Decision,
+        out: list[OutRecord],
+    ) -> str:
+        """:meth:`append` of an event whose :func:`~corps.orchestrator.chain.event_digest` is ``digest``.
+
+        The other arguments are the decided event's envelope attributes (for a writer that knows
+        the digest without the record's headers: the orchestrator's own events).
+        """
         template = self._templates.get(id(decision))
         if template is None or template.decision is not decision:
             template = self._template(decision)
-        event_id, event_type, workflow_id = envelope.id, envelope.type, envelope.workflow_id
-        digest = event_digest(event_topic, written.key, written.headers, written.value)
         link_hash = templated_hash(template.link, prev_hash, sequence, event_id, event_type, digest)
+        id_bytes = event_id.encode()
         body = b"".join(
             (
                 self._prefix or self._frame(),
-                string_bytes(event_id),
+                long_bytes(len(id_bytes)),
+                id_bytes,
                 common_string(event_type),
                 template.middle,
                 long_bytes(sequence),
@@ -193,18 +242,18 @@ class DecisionWriter:
             ("ce_id", decision_id(workflow_id, sequence).encode()),
             _DECISION_SOURCE,
             _DECISION_TYPE,
-            ("ce_time", format_time(envelope.time)),
+            ("ce_time", format_time(time)),
             _CONTENT_TYPE,
-            _header("ce_tenant", envelope.tenant),
+            common_header("ce_tenant", tenant),
             ("ce_workflowid", key),
-            ("ce_causationid", event_id.encode()),
+            ("ce_causationid", id_bytes),
         ]
-        if envelope.step is not None:
-            headers.append(_header("ce_step", envelope.step))
-        if envelope.traceparent is not None:
-            headers.append(("traceparent", envelope.traceparent.encode()))
-        if envelope.tracestate is not None:
-            headers.append(("tracestate", envelope.tracestate.encode()))
+        if step is not None:
+            headers.append(common_header("ce_step", step))
+        if traceparent is not None:
+            headers.append(("traceparent", traceparent.encode()))
+        if tracestate is not None:
+            headers.append(("tracestate", tracestate.encode()))
         headers.append(_VERSION)
         out.append(OutRecord(self.topic, partition, key, body, headers))
         return link_hash
