@@ -27,6 +27,7 @@ from corps.events.headers import (
     TRACEPARENT,
     format_time,
     new_id,
+    remember_time,
     text_ok,
     trace_ok,
     type_ok,
@@ -269,11 +270,13 @@ class Envelope(BaseModel):
             if len(by_name) > len(values) + 2 and (unknown := by_name.keys() - KNOWN):
                 values["extensions"] = {n[3:]: by_name[n] for n in unknown if n.startswith("ce_")}
         try:
-            return cls.__pydantic_validator__.validate_python(values)  # type: ignore[no-any-return]
+            envelope: Envelope = cls.__pydantic_validator__.validate_python(values)
         except ValidationError as exc:
             raise EnvelopeError(
                 f"{raw.describe()}: invalid CloudEvents header(s): {_summary(exc)}", raw
             ) from exc
+        remember_time(envelope.time, values["time"])  # the gate writes it again in its decision record
+        return envelope
 
 
 def _check_repeats(headers: Sequence[tuple[str, bytes | None]], raw: RawRecord) -> None:

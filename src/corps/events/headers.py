@@ -24,6 +24,7 @@ __all__ = [
     "RESERVED_EXTENSIONS",
     "format_time",
     "new_id",
+    "remember_time",
     "text_ok",
     "trace_ok",
     "type_ok",
@@ -120,3 +121,21 @@ def format_time(moment: datetime) -> bytes:
     text = moment.isoformat().replace("+00:00", "Z").encode()
     _last_time[0] = (moment, text)
     return text
+
+
+_format_of_time = re.compile(
+    rb"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    rb"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{6})?Z"
+).fullmatch
+"""The text :func:`format_time` writes: UTC ``Z``, six fraction digits or none (never ``.000000``)."""
+
+
+def remember_time(moment: datetime, raw: bytes | None) -> None:
+    """Note that ``moment`` was read from the ``ce_time`` ``raw``: formatting it again costs nothing.
+
+    Only when ``raw`` is in the one form :func:`format_time` writes (then it is exactly what
+    :func:`format_time` makes of ``moment``); any other form is left to be formatted. The gate writes
+    each proposed event's time again in its decision record.
+    """
+    if type(raw) is bytes and _format_of_time(raw) is not None and raw[19:26] != b".000000":
+        _last_time[0] = (moment, raw)

@@ -39,7 +39,7 @@ from corps.orchestrator.approvals_stage import VOTE_TYPES, expire_parked, park, 
 from corps.orchestrator.chain import ChainHead
 from corps.orchestrator.ids import DECISION_SOURCE, decision_id, trusted_envelope, uuid5_text
 from corps.orchestrator.policy import AllowAll, Decision, GateContext, Policy, ProposedEvent
-from corps.orchestrator.saga_state import evolve
+from corps.orchestrator.saga_state import construct, evolve
 from corps.orchestrator.store import StateStore, WorkflowRecord
 from corps.orchestrator.topics import OutRecord, TopologyTopics
 from corps.orchestrator.wire import DecisionWriter
@@ -137,8 +137,8 @@ class Gate:
                 raw, "unexpected-event-type", f"{raw.describe()}: {misplaced}", now, out, store, envelope
             )
             return None
-        record = store.get(envelope.workflow_id) or WorkflowRecord(
-            workflow_id=envelope.workflow_id, tenant=envelope.tenant, partition=raw.partition
+        record = store.get(envelope.workflow_id) or construct(  # validated values: no re-validation
+            WorkflowRecord, workflow_id=envelope.workflow_id, tenant=envelope.tenant, partition=raw.partition
         )
         if envelope.id in record.admitted:
             why = f"duplicate: event {envelope.id} was admitted before"

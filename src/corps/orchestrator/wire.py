@@ -129,6 +129,7 @@ class _Template(NamedTuple):
 _DECISION_TYPE = common_header("ce_type", PolicyDecision.event_type)
 _DECISION_SOURCE = common_header("ce_source", DECISION_SOURCE)
 _VERSION = version_header()
+_HASH_LENGTH = long_bytes(64)
 
 
 class DecisionWriter:
@@ -232,7 +233,8 @@ class DecisionWriter:
                 template.middle,
                 long_bytes(sequence),
                 string_bytes(prev_hash),
-                string_bytes(link_hash),
+                _HASH_LENGTH,  # a link hash is 64 hex digits
+                link_hash.encode(),
                 template.tail,
             )
         )

@@ -13,6 +13,8 @@ from corps.orchestrator.chain import ChainHead, Link, event_digest
 from corps.orchestrator.gate import decision_id
 from corps.orchestrator.pipeline import Pipeline
 from corps.orchestrator.policy import Decision, GateContext, ProposedEvent
+from corps.orchestrator.saga_state import evolve
+from corps.orchestrator.store import WorkflowRecord
 from corps.orchestrator.topics import OutRecord
 from corps.runtime.dlq import DeadLetter
 from corps.topology import Topology
@@ -246,3 +248,22 @@ def test_rollback_forgets_the_batch(topology: Topology, codec: EventCodec, propo
     pipeline.handle(proposer.domain("A", "wf-1", 0, event_id="a"), at(0))
     [decision] = decisions(codec, pipeline.outputs, pipeline.topics.decisions)
     assert (decision.effect, decision.sequence) == ("ALLOW", 0)
+
+
+def test_a_new_workflows_record_is_the_validated_record_and_changelog(
+    topology: Topology, codec: EventCodec, proposer: Proposer
+) -> None:
+    pipeline = gate_only(topology, codec)
+    raw = proposer.domain("A", "wf-ü", 0, partition=1, n="x")
+    pipeline.handle(raw, at(0))
+    [decision_record] = on(pipeline.outputs, pipeline.topics.decisions)
+    link = codec.decode(as_raw(decision_record), PolicyDecision).payload.hash
+    envelope = codec.envelope(raw)
+    new = WorkflowRecord(workflow_id="wf-ü", tenant=envelope.tenant, partition=1)  # validated
+    expected = evolve(new, chain_sequence=1, chain_hash=link, admitted=(envelope.id,))
+    record = pipeline.store.get("wf-ü")
+    assert record == expected
+    assert record is not None
+    assert record.model_fields_set == expected.model_fields_set
+    assert record.to_changelog() == expected.to_changelog()
+    assert WorkflowRecord.model_validate_json(record.to_changelog()) == expected
