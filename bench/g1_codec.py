@@ -23,7 +23,7 @@ import statistics
 import time
 from collections.abc import Callable
 from io import BytesIO
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from fastavro import schemaless_reader, schemaless_writer
@@ -104,7 +104,7 @@ def _publish(
         )
         while True:
             try:
-                produce(topic, record.value, record.key, headers=record.headers)
+                produce(topic, record.value, record.key, headers=cast(Any, record.headers))
                 break
             except BufferError:
                 poll(0.005)
@@ -188,7 +188,7 @@ def _consume_pass(
             for message in messages:
                 if message.error() is None:
                     if decode is not None:
-                        decode(wrap(message), TicketOpened)
+                        decode(wrap(cast(Any, message)), TicketOpened)
                     elif headers:
                         message.headers()
                     remaining -= 1
