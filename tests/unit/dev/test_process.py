@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,19 @@ from corps.dev.readiness import wait_ready
 SLEEPER = [sys.executable, "-c", "import time; print('started', flush=True); time.sleep(60)"]
 
 
+def _await_command_line(pid: int) -> None:
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while not cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_spawned_process_is_recognised_and_stopped(tmp_path: Path) -> None:
     marker = f"corps-test-{tmp_path.name}"
     child = spawn([*SLEEPER, marker], log_path=tmp_path / "svc.log", cwd=tmp_path)
     try:
         assert is_running(child.pid, marker)
+        _await_command_line(child.pid)  # right after exec it is briefly empty, and counts as ours
         assert not is_running(child.pid, "someone-else")  # a recycled pid is not ours
         assert stop(child.pid, marker, timeout=10) is True
         assert not is_running(child.pid, marker)
