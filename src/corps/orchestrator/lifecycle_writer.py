@@ -22,9 +22,7 @@ from corps.events.lifecycle import (
     CompensationRequested,
     StepFailed,
     WorkflowCompensated,
-    WorkflowCompleted,
     WorkflowFailed,
-    WorkflowStarted,
 )
 from corps.orchestrator.chain import ChainHead
 from corps.orchestrator.gate import Gate
@@ -52,6 +50,9 @@ __all__ = ["ORCHESTRATOR_SOURCE", "LifecycleWriter"]
 _EMITTED_REASON = "emitted by the orchestrator"
 _SILENT = (SetDeadline, ClearDeadline, RecordIgnored)
 """Commands that are not events (timers: the store schedules from the state; ignored-event records)."""
+
+_Rare = ReportStepTimeout | RequestCompensation | CompensateWorkflow | FailWorkflow
+"""Commands written through their payload model (WorkflowStarted/Completed come from templates)."""
 
 
 class _Made(NamedTuple):
@@ -127,7 +128,7 @@ class LifecycleWriter:
 
     def _general(
         self,
-        command: Command,
+        command: _Rare,
         partition: int,
         workflow_id: str,
         tenant: str,
@@ -137,8 +138,6 @@ class LifecycleWriter:
     ) -> ChainHead:
         """Write one command's event through its payload model and envelope (the rare events)."""
         made = self._event(command)
-        if made is None:
-            return head
         payload = made.payload
         envelope = trusted_envelope(
             event_id=made.event_id,
@@ -159,42 +158,14 @@ class LifecycleWriter:
         out.append(written)
         return self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
 
-    def _event(self, command: Command) -> _Made | None:
-        """The event a command stands for; ``None`` for timers and ignored-event records."""
-        if isinstance(command, _SILENT):
-            return None
+    def _event(self, command: _Rare) -> _Made:
+        """The event a (rare) command stands for."""
         payload, step, causation = self._payload(command)
         return _Made(payload, command.event_id, command.time, step, causation)
 
-    def _payload(
-        self,
-        command: StartWorkflow
-        | CompleteWorkflow
-        | ReportStepTimeout
-        | RequestCompensation
-        | CompensateWorkflow
-        | FailWorkflow,
-    ) -> tuple[EventModel, str | None, str | None]:
+    def _payload(self, command: _Rare) -> tuple[EventModel, str | None, str | None]:
         # The values come from validated events and the saga's own state: built without validation.
         topology = self.topology
-        if isinstance(command, StartWorkflow):
-            started = construct(
-                WorkflowStarted,
-                workflow=self._workflow,
-                workflow_version=self._version,
-                trigger_event_type=topology.schema_fullname(command.trigger_event_type),
-                trigger_event_id=command.trigger_event_id,
-            )
-            return started, None, command.trigger_event_id
-        if isinstance(command, CompleteWorkflow):
-            completed = construct(
-                WorkflowCompleted,
-                workflow=self._workflow,
-                workflow_version=self._version,
-                steps_completed=command.steps_completed,
-                duration_ms=command.duration_ms,
-            )
-            return completed, None, None
         if isinstance(command, ReportStepTimeout):
             failed = construct(
                 StepFailed,
