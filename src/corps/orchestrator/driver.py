@@ -68,7 +68,6 @@ class Driver:
 
     def __init__(self, machine: SagaMachine, gate: Gate, codec: EventCodec, topics: TopologyTopics) -> None:
         self.machine = machine
-        self.gate = gate
         self.writer = LifecycleWriter(machine.topology, gate, codec, topics)
         topology = machine.topology
         # Payloads are kept only for events of compensable steps (the compensation needs them).

@@ -14,8 +14,6 @@ envelope or a payload model. The rarer events take the general path (a payload m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import NamedTuple
 
 from corps.events import Envelope, EventCodec, EventModel
 from corps.events.lifecycle import (
@@ -55,14 +53,6 @@ _Rare = ReportStepTimeout | RequestCompensation | CompensateWorkflow | FailWorkf
 """Commands written through their payload model (WorkflowStarted/Completed come from templates)."""
 
 
-class _Made(NamedTuple):
-    payload: EventModel
-    event_id: str
-    time: datetime
-    step: str | None
-    causation_id: str | None
-
-
 class LifecycleWriter:
     """Writes the events saga commands stand for and links them into the workflows' chains.
 
@@ -79,6 +69,7 @@ class LifecycleWriter:
         self.codec = codec
         self.topics = topics
         self._decisions = gate.decisions
+        self._allowed = gate.allowed(_EMITTED_REASON)
         self.forms = LifecycleForms(topology, codec, topics.lifecycle)
         """Writes WorkflowStarted / WorkflowCompleted from templates (two per workflow)."""
         self._workflow = topology.workflow.name
@@ -121,7 +112,7 @@ class LifecycleWriter:
             sequence = head.sequence
             link = self._decisions.append_digest(
                 sequence, head.hash, partition, own.digest, command.event_id, own.event_type, workflow_id,
-                tenant, command.time, None, traceparent, tracestate, self.gate.allowed(_EMITTED_REASON), out,
+                tenant, command.time, None, traceparent, tracestate, self._allowed, out,
             )  # fmt: skip
             head = ChainHead(sequence + 1, link)
         return head
@@ -137,17 +128,16 @@ class LifecycleWriter:
         out: list[OutRecord],
     ) -> ChainHead:
         """Write one command's event through its payload model and envelope (the rare events)."""
-        made = self._event(command)
-        payload = made.payload
+        payload, step, causation = self._payload(command)
         envelope = trusted_envelope(
-            event_id=made.event_id,
+            event_id=command.event_id,
             source=ORCHESTRATOR_SOURCE,
             event_type=payload.event_type,
-            time=made.time,
+            time=command.time,
             tenant=tenant,
             workflow_id=workflow_id,
-            causation_id=made.causation_id or (cause.id if cause is not None else None),
-            step=made.step,
+            causation_id=causation or (cause.id if cause is not None else None),
+            step=step,
             traceparent=cause.traceparent if cause is not None else None,
             tracestate=cause.tracestate if cause is not None else None,
         )
@@ -158,12 +148,8 @@ class LifecycleWriter:
         out.append(written)
         return self.gate.chain(head, written, envelope, _EMITTED_REASON, out)
 
-    def _event(self, command: _Rare) -> _Made:
-        """The event a (rare) command stands for."""
-        payload, step, causation = self._payload(command)
-        return _Made(payload, command.event_id, command.time, step, causation)
-
     def _payload(self, command: _Rare) -> tuple[EventModel, str | None, str | None]:
+        """The event's payload, its ``ce_step`` and its causation id (``None``: the cause's)."""
         # The values come from validated events and the saga's own state: built without validation.
         topology = self.topology
         if isinstance(command, ReportStepTimeout):
